@@ -1,0 +1,3 @@
+//! Prometheus remote_write: snappy-compressed protobuf `WriteRequest`s.
+
+pub mod proto;
