@@ -1,1 +1,21 @@
-fn main() {}
+//! The `strata` binary: flags, then the server.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use strata::config::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    strata::logging::init(log::LevelFilter::Info);
+    let result = match cli.command {
+        None | Some(Command::Serve) => strata::runtime::run(cli.server),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("strata: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

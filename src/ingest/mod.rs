@@ -1,3 +1,6 @@
-//! Wire formats in: decoders that turn request bodies into rows for the shards.
+//! Wire formats in: decoders that turn request bodies into per-shard batches.
 
+pub mod batch;
 pub mod remote_write;
+
+pub use batch::IngestBatch;

@@ -1,0 +1,263 @@
+//! Decoding a remote_write 1.0 body into per-shard batches.
+//!
+//! The body is a snappy block holding a protobuf `WriteRequest`. Labels are
+//! validated per series; an invalid series is reported and skipped while the
+//! valid series of the same request are kept (the spec allows it). Label bytes
+//! are borrowed from the decompressed buffer and copied once, into the owner
+//! shard's batch.
+
+use bytes::Bytes;
+use prost::Message;
+
+use super::proto::WriteRequest;
+use crate::ingest::IngestBatch;
+use crate::model::labels::encode_canonical_label;
+
+/// Limits on series labels, from the flags.
+#[derive(Debug, Clone, Copy)]
+pub struct LabelLimits {
+    /// Most labels per series.
+    pub max_labels: usize,
+    /// Longest label name in bytes.
+    pub max_name_bytes: usize,
+    /// Longest label value in bytes.
+    pub max_value_bytes: usize,
+}
+
+/// A body that cannot be decoded at all (400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The snappy block is broken.
+    Snappy(String),
+    /// The decompressed body exceeds the limit (413).
+    TooLarge {
+        /// Its declared size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The protobuf is broken.
+    Protobuf(String),
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Snappy(e) => write!(f, "cannot decompress snappy body: {e}"),
+            DecodeError::TooLarge { size, limit } => {
+                write!(f, "decompressed body of {size} bytes is larger than the limit of {limit} bytes (--max-request-bytes)")
+            }
+            DecodeError::Protobuf(e) => write!(f, "cannot decode protobuf WriteRequest: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// The result of decoding one request.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    /// One batch per shard (empty batches for shards owning nothing).
+    pub batches: Vec<IngestBatch>,
+    /// Valid samples.
+    pub samples: u64,
+    /// Series rejected for invalid labels.
+    pub rejected_series: u64,
+    /// Samples of rejected series.
+    pub rejected_samples: u64,
+    /// The first rejection's message, naming the series.
+    pub first_rejection: Option<String>,
+    /// Native histogram samples dropped (not stored yet).
+    pub histograms_dropped: u64,
+    /// Exemplars dropped (not stored).
+    pub exemplars_dropped: u64,
+}
+
+/// Decompresses and decodes a snappy remote_write body for `shards` shards.
+pub fn decode(body: &[u8], shards: usize, max_bytes: usize, limits: &LabelLimits) -> Result<Decoded, DecodeError> {
+    let size = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
+    if size > max_bytes {
+        return Err(DecodeError::TooLarge { size, limit: max_bytes });
+    }
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(body)
+        .map_err(|e| DecodeError::Snappy(e.to_string()))?;
+    let request = WriteRequest::decode(Bytes::from(raw)).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+    Ok(split_by_shard(&request, shards, limits))
+}
+
+/// Validates every series and copies it into its owner's batch.
+pub fn split_by_shard(request: &WriteRequest, shards: usize, limits: &LabelLimits) -> Decoded {
+    let mut decoded = Decoded {
+        batches: vec![IngestBatch::default(); shards.max(1)],
+        ..Default::default()
+    };
+    let mut order: Vec<usize> = Vec::new();
+    let mut canonical: Vec<u8> = Vec::new();
+    for series in &request.timeseries {
+        decoded.histograms_dropped += series.histograms.len() as u64;
+        decoded.exemplars_dropped += series.exemplars.len() as u64;
+        if series.samples.is_empty() {
+            continue;
+        }
+        let labels: Vec<(&[u8], &[u8])> = series.labels.iter().map(|l| (l.name.as_ref(), l.value.as_ref())).collect();
+        if let Err(reason) = sorted_valid_order(&labels, limits, &mut order) {
+            decoded.rejected_series += 1;
+            decoded.rejected_samples += series.samples.len() as u64;
+            decoded
+                .first_rejection
+                .get_or_insert_with(|| format!("invalid series {}: {reason}", describe(&labels)));
+            continue;
+        }
+        canonical.clear();
+        for &i in &order {
+            if let Some(&(name, value)) = labels.get(i) {
+                encode_canonical_label(name, value, &mut canonical);
+            }
+        }
+        let shard = (xxhash_rust::xxh3::xxh3_64(&canonical) % decoded.batches.len() as u64) as usize;
+        let Some(batch) = decoded.batches.get_mut(shard) else { continue };
+        batch.labels.extend_from_slice(&canonical);
+        for sample in &series.samples {
+            batch.push_sample(sample.timestamp, sample.value);
+        }
+        batch.end_series();
+        decoded.samples += series.samples.len() as u64;
+    }
+    decoded
+}
+
+/// Checks a series' labels and fills `order` with the indexes of its non-empty labels in name order.
+fn sorted_valid_order(labels: &[(&[u8], &[u8])], limits: &LabelLimits, order: &mut Vec<usize>) -> Result<(), String> {
+    order.clear();
+    if labels.len() > limits.max_labels {
+        return Err(format!("{} labels, more than the limit of {} (--max-labels-per-series)", labels.len(), limits.max_labels));
+    }
+    for (i, &(name, value)) in labels.iter().enumerate() {
+        if name.is_empty() {
+            return Err("empty label name".to_string());
+        }
+        let name_text = std::str::from_utf8(name).map_err(|_| "label name is not valid UTF-8".to_string())?;
+        if std::str::from_utf8(value).is_err() {
+            return Err(format!("value of label {name_text:?} is not valid UTF-8"));
+        }
+        if name.len() > limits.max_name_bytes {
+            return Err(format!("label name {name_text:?} is longer than {} bytes (--max-label-name-bytes)", limits.max_name_bytes));
+        }
+        if value.len() > limits.max_value_bytes {
+            return Err(format!(
+                "value of label {name_text:?} is longer than {} bytes (--max-label-value-bytes)",
+                limits.max_value_bytes
+            ));
+        }
+        // Prometheus drops labels with empty values: they are not part of the series.
+        if !value.is_empty() {
+            order.push(i);
+        }
+    }
+    if order.is_empty() {
+        return Err("no labels with a value".to_string());
+    }
+    let is_sorted = order.windows(2).all(|w| labels.get(w[0]).map(|l| l.0) < labels.get(w[1]).map(|l| l.0));
+    if !is_sorted {
+        order.sort_by_key(|&i| labels.get(i).map(|l| l.0));
+    }
+    // Duplicates are adjacent once sorted; check all names, empty values included.
+    let mut names: Vec<&[u8]> = labels.iter().map(|l| l.0).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("duplicate label name {:?}", String::from_utf8_lossy(pair[0])));
+    }
+    Ok(())
+}
+
+/// A short, safe rendering of a series for error messages.
+fn describe(labels: &[(&[u8], &[u8])]) -> String {
+    let mut out = String::from("{");
+    for (i, (name, value)) in labels.iter().take(10).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let value = String::from_utf8_lossy(value);
+        let value: String = value.chars().take(64).collect();
+        out.push_str(&format!("{}={:?}", String::from_utf8_lossy(name), value));
+    }
+    if labels.len() > 10 {
+        out.push_str(", ...");
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::proto::{Label, Sample, TimeSeries};
+    use super::*;
+    use crate::model::Labels;
+
+    const LIMITS: LabelLimits = LabelLimits {
+        max_labels: 4,
+        max_name_bytes: 16,
+        max_value_bytes: 16,
+    };
+
+    fn series(labels: &[(&[u8], &[u8])]) -> TimeSeries {
+        TimeSeries {
+            labels: labels
+                .iter()
+                .map(|(n, v)| Label {
+                    name: Bytes::copy_from_slice(n),
+                    value: Bytes::copy_from_slice(v),
+                })
+                .collect(),
+            samples: vec![Sample { value: 1.0, timestamp: 5 }],
+            exemplars: vec![],
+            histograms: vec![],
+        }
+    }
+
+    #[test]
+    fn routes_by_canonical_hash_and_sorts() {
+        let request = WriteRequest {
+            timeseries: vec![series(&[(b"job", b"a"), (b"__name__", b"up"), (b"empty", b"")])],
+            metadata: vec![],
+        };
+        let decoded = split_by_shard(&request, 3, &LIMITS);
+        let labels = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+        let owner = (labels.hash() % 3) as usize;
+        let batch = &decoded.batches[owner];
+        let (canonical, ts, _) = batch.iter().next().unwrap();
+        assert_eq!(canonical, labels.to_canonical().as_slice());
+        assert_eq!(ts, &[5]);
+        assert_eq!(decoded.samples, 1);
+    }
+
+    #[test]
+    fn rejects_invalid_series_and_keeps_valid() {
+        let long = [b'x'; 17];
+        let request = WriteRequest {
+            timeseries: vec![
+                series(&[(b"__name__", b"ok")]),
+                series(&[(b"", b"x")]),
+                series(&[(b"a", b"1"), (b"a", b"2")]),
+                series(&[(b"a", b"\xff")]),
+                series(&[(b"a", &long)]),
+                series(&[(b"a", b"1"), (b"b", b"1"), (b"c", b"1"), (b"d", b"1"), (b"e", b"1")]),
+            ],
+            metadata: vec![],
+        };
+        let decoded = split_by_shard(&request, 2, &LIMITS);
+        assert_eq!(decoded.samples, 1);
+        assert_eq!(decoded.rejected_series, 5);
+        assert!(decoded.first_rejection.unwrap().contains("empty label name"));
+    }
+
+    #[test]
+    fn broken_bodies_are_errors() {
+        assert!(matches!(decode(b"\xff\xff\xff", 1, 1 << 20, &LIMITS), Err(DecodeError::Snappy(_))));
+        let garbage = snap::raw::Encoder::new().compress_vec(b"\x0a\xff\xff").unwrap();
+        assert!(matches!(decode(&garbage, 1, 1 << 20, &LIMITS), Err(DecodeError::Protobuf(_))));
+        let big = snap::raw::Encoder::new().compress_vec(&vec![0u8; 5000]).unwrap();
+        assert!(matches!(decode(&big, 1, 1000, &LIMITS), Err(DecodeError::TooLarge { .. })));
+    }
+}

@@ -1,0 +1,3 @@
+//! Queries: PromQL evaluation. Rollups run on the shards that own the series.
+
+pub mod lookback;

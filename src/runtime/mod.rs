@@ -1,0 +1,115 @@
+//! Start-up, the shards' executors, and shutdown.
+//!
+//! Every check that can fail before serving runs first on the main thread and
+//! ends start-up with one line naming the problem and the fix. Then one glommio
+//! executor per shard is spawned, shard i pinned to the i-th CPU the process may
+//! use; each reports ready (or its error) before the server is announced.
+
+pub mod memlock;
+pub mod shard_main;
+pub mod shutdown;
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use glommio::channels::channel_mesh::MeshBuilder;
+use glommio::{LocalExecutorBuilder, Placement};
+
+use crate::config::ServerFlags;
+use crate::shard::message::ShardRequest;
+use crate::storage::data_dir::DataDir;
+
+/// Capacity of each cross-shard channel: large, so senders rarely park (notes/GLOMMIO.md §3).
+pub const MESH_CHANNEL_CAPACITY: usize = 1024;
+/// How long a task queue may run before the scheduler looks at others: short, so a busy
+/// flush or merge cannot delay socket reads by the 100 ms default (notes/GLOMMIO.md gotcha 5).
+pub const PREEMPT_TIMER: Duration = Duration::from_millis(2);
+/// An idle shard spins this long before parking: cuts a cross-shard round trip from ~65 µs to ~15 µs.
+pub const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
+
+/// Runs the server until SIGINT/SIGTERM; `Err` is the one-line reason start-up or shutdown failed.
+pub fn run(flags: ServerFlags) -> Result<(), String> {
+    flags.validate()?;
+    let cpus = crate::sys::allowed_cpus();
+    let shards = flags.shards.unwrap_or(cpus.len()).max(1);
+    if shards > cpus.len() {
+        log::warn!("--shards {shards} is more than the {} CPUs this process may use; shards will share CPUs", cpus.len());
+    }
+    memlock::check(shards)?;
+    let data_dir = DataDir::open(&flags.data_dir, shards)?;
+    let listen = reserve_listen_address(flags.listen)?;
+    let flags = Arc::new(flags);
+    let mesh = MeshBuilder::<ShardRequest, _>::full(shards, MESH_CHANNEL_CAPACITY);
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+    let stops = shutdown::install(shards)?;
+    let drained = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::with_capacity(shards);
+    for (index, stop) in stops.into_iter().enumerate() {
+        let cpu = cpus.get(index % cpus.len()).copied().unwrap_or(0);
+        let context = shard_main::ShardStart {
+            index,
+            shards,
+            dir: data_dir.shard_path(index),
+            listen,
+            flags: flags.clone(),
+            mesh: mesh.clone(),
+            ready: ready_tx.clone(),
+            stop,
+            drained: drained.clone(),
+        };
+        let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+            .name(&format!("shard-{index}"))
+            .preempt_timer(PREEMPT_TIMER)
+            .spin_before_park(SPIN_BEFORE_PARK)
+            .spawn(move || shard_main::run(context))
+            .map_err(|e| format!("cannot start shard {index} on CPU {cpu}: {e}"))?;
+        handles.push(handle);
+    }
+    drop(ready_tx);
+    for _ in 0..shards {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(error),
+            Err(_) => {
+                // A shard died before reporting: executor errors surface only at join (notes/GLOMMIO.md gotcha 9).
+                for handle in handles {
+                    if let Err(error) = handle.join() {
+                        return Err(format!("a shard failed to start: {error}"));
+                    }
+                }
+                return Err("a shard failed to start".to_string());
+            }
+        }
+    }
+    println!(
+        "strata listening on http://{listen} ({shards} shards, data dir {})",
+        data_dir.path().display()
+    );
+    let mut failure = None;
+    for (index, handle) in handles.into_iter().enumerate() {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => failure = Some(error),
+            Err(error) => failure = Some(format!("shard {index} failed: {error}")),
+        }
+    }
+    drop(data_dir);
+    match failure {
+        Some(error) => Err(error),
+        None => {
+            log::info!("clean shutdown");
+            Ok(())
+        }
+    }
+}
+
+/// Checks the listen address is free (SO_REUSEPORT would hide a conflict, notes/GLOMMIO.md gotcha 8)
+/// and resolves port 0 to one free port shared by all shards.
+fn reserve_listen_address(listen: SocketAddr) -> Result<SocketAddr, String> {
+    let probe = std::net::TcpListener::bind(listen).map_err(|e| {
+        format!("cannot listen on {listen}: {e}; stop whatever uses that port or choose another --listen")
+    })?;
+    probe.local_addr().map_err(|e| format!("cannot read the listen address: {e}"))
+}

@@ -1,0 +1,143 @@
+//! What each shard's executor runs: open storage, join the mesh, serve, flush on a timer, stop cleanly.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use futures_channel::oneshot;
+use glommio::channels::channel_mesh::{Full, MeshBuilder};
+use glommio::net::TcpListener;
+
+use crate::api::Api;
+use crate::config::ServerFlags;
+use crate::http::server::{self, Limits};
+use crate::shard::message::ShardRequest;
+use crate::shard::Shard;
+use crate::storage::{fs, Storage};
+
+/// How long shutdown waits for requests in progress to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything a shard needs to start.
+pub struct ShardStart {
+    /// Its index.
+    pub index: usize,
+    /// Number of shards.
+    pub shards: usize,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Where to listen (a concrete port).
+    pub listen: SocketAddr,
+    /// Server flags.
+    pub flags: Arc<ServerFlags>,
+    /// The channel mesh to join.
+    pub mesh: MeshBuilder<ShardRequest, Full>,
+    /// Reports start-up success or failure.
+    pub ready: mpsc::Sender<Result<(), String>>,
+    /// Fires on SIGINT/SIGTERM.
+    pub stop: oneshot::Receiver<()>,
+    /// Shards that have finished serving requests; flushing waits for all.
+    pub drained: Arc<AtomicUsize>,
+}
+
+/// The shard's main future.
+pub async fn run(start: ShardStart) -> Result<(), String> {
+    let ready = start.ready.clone();
+    match open(&start).await {
+        Ok(serving) => {
+            let _ = ready.send(Ok(()));
+            serve_until_stopped(start, serving).await
+        }
+        Err(error) => {
+            let _ = ready.send(Err(error.clone()));
+            Err(error)
+        }
+    }
+}
+
+struct Serving {
+    api: Rc<Api>,
+    listener: TcpListener,
+}
+
+async fn open(start: &ShardStart) -> Result<Serving, String> {
+    let index = start.index;
+    std::fs::create_dir_all(&start.dir).map_err(|e| format!("cannot create {}: {e}; check --data-dir", start.dir.display()))?;
+    fs::prime_dma_probe(&start.dir).await.map_err(|e| format!("shard {index}: {e}"))?;
+    let retention_ms = start.flags.retention.as_millis() as i64;
+    let storage = Storage::open(&start.dir, retention_ms)
+        .await
+        .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
+    let (senders, mut receivers) = start.mesh.clone().join().await.map_err(|_| format!("shard {index}: cannot join the shard mesh"))?;
+    if senders.peer_id() != index {
+        return Err(format!("BUG: shard {index} got mesh peer id {}", senders.peer_id()));
+    }
+    let listener = TcpListener::bind(start.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}; choose another --listen", start.listen))?;
+    let shard = Rc::new(Shard {
+        index,
+        storage: Rc::new(storage),
+        front_metrics: RefCell::new(Default::default()),
+    });
+    for (_, receiver) in receivers.streams() {
+        let shard = shard.clone();
+        // One receive task per peer that only dispatches: never send on the mesh from here (notes/GLOMMIO.md §3).
+        glommio::spawn_local(async move {
+            while let Some(request) = receiver.recv().await {
+                let shard = shard.clone();
+                glommio::spawn_local(async move { shard.handle(request).await }).detach();
+            }
+        })
+        .detach();
+    }
+    let api = Rc::new(Api {
+        shard,
+        senders,
+        shards: start.shards,
+        flags: start.flags.clone(),
+        in_flight: Rc::new(Cell::new(0)),
+    });
+    Ok(Serving { api, listener })
+}
+
+async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), String> {
+    let ShardStart { flags, stop, drained, shards, index, .. } = start;
+    let storage = serving.api.shard.storage.clone();
+    let flusher = {
+        let storage = storage.clone();
+        let interval = flags.flush_interval;
+        glommio::spawn_local(async move {
+            loop {
+                glommio::timer::sleep(interval).await;
+                if let Err(error) = storage.flush().await {
+                    log::error!("shard {index}: flush failed, rows stay in memory and are retried: {error}");
+                }
+            }
+        })
+    };
+    let limits = Limits {
+        max_body_bytes: flags.max_request_bytes,
+        idle_timeout: flags.http_idle_timeout,
+        read_timeout: flags.http_read_timeout,
+    };
+    let acceptor = glommio::spawn_local(server::serve(serving.listener, serving.api.clone(), limits));
+    let _ = stop.await;
+    // Stop taking new connections, let requests in progress finish, then wait for every shard
+    // to do the same (their requests may still send rows here) before the final flush.
+    drop(acceptor.cancel().await);
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    while serving.api.in_flight.get() > 0 && Instant::now() < deadline {
+        glommio::timer::sleep(Duration::from_millis(5)).await;
+    }
+    drained.fetch_add(1, Ordering::SeqCst);
+    while drained.load(Ordering::SeqCst) < shards && Instant::now() < deadline + DRAIN_TIMEOUT {
+        glommio::timer::sleep(Duration::from_millis(2)).await;
+    }
+    drop(flusher.cancel().await);
+    storage.flush().await.map_err(|e| format!("shard {index}: final flush failed: {e}"))?;
+    Ok(())
+}

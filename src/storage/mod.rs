@@ -1,0 +1,19 @@
+//! A shard's storage: its series index, its in-memory buffer and its monthly partitions of parts.
+//!
+//! Invariants:
+//! 1. A row is visible to queries from the moment `ingest` returns: it sits in `buffer`,
+//!    then in `flushing` while its part is written, then in a committed part.
+//! 2. A part is live iff its partition's `parts.json` lists it; anything else under
+//!    `data/` is removed at open.
+//! 3. A series is written to the series log before any part that holds its rows commits.
+//!
+//! All state is owned by the shard's thread; `RefCell` borrows never span an await.
+
+pub mod data_dir;
+pub mod encoding;
+pub mod fs;
+pub mod part;
+pub mod partition;
+pub mod table;
+
+pub use table::{SampleRange, Storage, StorageStats};

@@ -1,0 +1,258 @@
+//! A part: an immutable, sorted set of blocks on disk.
+//!
+//! ```text
+//! <part>/metadata.json   rows, blocks, time range
+//! <part>/metaindex.bin   zstd(metaindex rows): one per index block
+//! <part>/index.bin       zstd blocks of block headers, sorted by (TSID, min timestamp)
+//! <part>/timestamps.bin  encoded timestamp columns, one per block
+//! <part>/values.bin      encoded value columns, one per block
+//! ```
+//!
+//! Files are read with glommio DMA (O_DIRECT, io_uring); reads are clamped to the
+//! file size (notes/GLOMMIO.md gotcha 2) and adjacent blocks are fetched in one read.
+
+pub mod block_header;
+pub mod builder;
+pub mod metadata;
+pub mod metaindex_row;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use glommio::io::DmaFile;
+
+use self::block_header::BlockHeader;
+use self::builder::PartBuilder;
+use self::metadata::PartMetadata;
+use self::metaindex_row::MetaindexRow;
+use crate::index::Tsid;
+use crate::storage::encoding::{decode_block, MAX_ROWS_PER_BLOCK};
+use crate::storage::fs;
+
+/// File names inside a part directory.
+pub const METADATA_FILE: &str = "metadata.json";
+/// Metaindex file name.
+pub const METAINDEX_FILE: &str = "metaindex.bin";
+/// Index file name.
+pub const INDEX_FILE: &str = "index.bin";
+/// Timestamps file name.
+pub const TIMESTAMPS_FILE: &str = "timestamps.bin";
+/// Values file name.
+pub const VALUES_FILE: &str = "values.bin";
+
+/// Adjacent blocks closer than this are fetched in one read: a DMA read costs ~95 µs whatever its size up to here.
+const COALESCE_GAP_BYTES: u64 = 256 * 1024;
+/// Upper bound of one coalesced read.
+const MAX_READ_BYTES: u64 = 8 * 1024 * 1024;
+
+/// An opened part.
+pub struct Part {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Its summary.
+    pub metadata: PartMetadata,
+    /// Every block header, sorted by (TSID, min timestamp). The storage issue replaces this with a bounded cache.
+    headers: Vec<BlockHeader>,
+    timestamps: DmaFile,
+    timestamps_size: u64,
+    values: DmaFile,
+    values_size: u64,
+}
+
+/// Samples read for one wanted series: its position in the wanted list, timestamps, values.
+pub type SeriesSamples = (usize, Vec<i64>, Vec<f64>);
+
+impl Part {
+    /// Writes a built part into `dir` (which must not exist) durably: files fsynced, then the directory.
+    pub async fn write(builder: &PartBuilder, dir: &Path) -> io::Result<PartMetadata> {
+        let (index, metaindex, metadata) = builder.finish_index();
+        fs::create_dir_all(dir).await?;
+        fs::write_file(&dir.join(TIMESTAMPS_FILE), &builder.timestamps).await?;
+        fs::write_file(&dir.join(VALUES_FILE), &builder.values).await?;
+        fs::write_file(&dir.join(INDEX_FILE), &index).await?;
+        fs::write_file(&dir.join(METAINDEX_FILE), &metaindex).await?;
+        let json = serde_json::to_vec(&metadata).map_err(io::Error::other)?;
+        fs::write_file(&dir.join(METADATA_FILE), &json).await?;
+        fs::sync_dir(dir).await?;
+        Ok(metadata)
+    }
+
+    /// Opens a committed part and loads its block headers.
+    pub async fn open(dir: &Path) -> io::Result<Part> {
+        let corrupt = |what: String| io::Error::new(io::ErrorKind::InvalidData, format!("part {} is corrupt: {what}", dir.display()));
+        let metadata_bytes = fs::read_small_file(&dir.join(METADATA_FILE))
+            .await?
+            .ok_or_else(|| corrupt("metadata.json missing".into()))?;
+        let metadata: PartMetadata = serde_json::from_slice(&metadata_bytes).map_err(|e| corrupt(e.to_string()))?;
+        let metaindex_bytes = fs::read_small_file(&dir.join(METAINDEX_FILE))
+            .await?
+            .ok_or_else(|| corrupt("metaindex.bin missing".into()))?;
+        let metaindex_raw = zstd::stream::decode_all(metaindex_bytes.as_slice()).map_err(|e| corrupt(e.to_string()))?;
+        let mut rows = Vec::new();
+        let mut rest = metaindex_raw.as_slice();
+        while !rest.is_empty() {
+            let (row, tail) = MetaindexRow::decode(rest).map_err(corrupt)?;
+            rows.push(row);
+            rest = tail;
+        }
+        let index_bytes = fs::read_small_file(&dir.join(INDEX_FILE)).await?.ok_or_else(|| corrupt("index.bin missing".into()))?;
+        let mut headers = Vec::with_capacity(metadata.blocks.min(1 << 24) as usize);
+        for row in &rows {
+            let start = row.index_offset as usize;
+            let block = index_bytes
+                .get(start..start + row.index_size as usize)
+                .ok_or_else(|| corrupt("index block out of range".into()))?;
+            let raw = zstd::bulk::decompress(block, row.headers as usize * block_header::BLOCK_HEADER_SIZE)
+                .map_err(|e| corrupt(e.to_string()))?;
+            let mut rest = raw.as_slice();
+            while !rest.is_empty() {
+                let (header, tail) = BlockHeader::decode(rest).map_err(corrupt)?;
+                headers.push(header);
+                rest = tail;
+            }
+        }
+        if headers.len() as u64 != metadata.blocks {
+            return Err(corrupt(format!("{} block headers, metadata says {}", headers.len(), metadata.blocks)));
+        }
+        let timestamps = DmaFile::open(dir.join(TIMESTAMPS_FILE)).await.map_err(io::Error::from)?;
+        let values = DmaFile::open(dir.join(VALUES_FILE)).await.map_err(io::Error::from)?;
+        let timestamps_size = timestamps.file_size().await.map_err(io::Error::from)?;
+        let values_size = values.file_size().await.map_err(io::Error::from)?;
+        for header in &headers {
+            if header.timestamps_offset + u64::from(header.timestamps_size) > timestamps_size
+                || header.values_offset + u64::from(header.values_size) > values_size
+            {
+                return Err(corrupt("block beyond end of file".into()));
+            }
+        }
+        Ok(Part {
+            dir: dir.to_path_buf(),
+            metadata,
+            headers,
+            timestamps,
+            timestamps_size,
+            values,
+            values_size,
+        })
+    }
+
+    /// Every block header, sorted by (TSID, min timestamp).
+    pub fn headers(&self) -> &[BlockHeader] {
+        &self.headers
+    }
+
+    /// Reads the samples of `wanted` (sorted TSIDs) within `[min_ms, max_ms]`; one entry per block read.
+    pub async fn read(&self, wanted: &[Tsid], min_ms: i64, max_ms: i64) -> io::Result<Vec<SeriesSamples>> {
+        if self.metadata.max_timestamp_ms < min_ms || self.metadata.min_timestamp_ms > max_ms {
+            return Ok(Vec::new());
+        }
+        let mut picked: Vec<(usize, &BlockHeader)> = Vec::new();
+        for (position, tsid) in wanted.iter().enumerate() {
+            let start = self.headers.partition_point(|h| h.tsid < *tsid);
+            for header in self.headers.iter().skip(start).take_while(|h| h.tsid == *tsid) {
+                if header.max_timestamp_ms >= min_ms && header.min_timestamp_ms <= max_ms {
+                    picked.push((position, header));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(picked.len());
+        let mut group_start = 0;
+        while group_start < picked.len() {
+            let group_end = coalesce_end(&picked, group_start);
+            let group = picked.get(group_start..group_end).unwrap_or_default();
+            self.read_group(group, min_ms, max_ms, &mut out).await?;
+            group_start = group_end;
+        }
+        Ok(out)
+    }
+
+    async fn read_group(&self, group: &[(usize, &BlockHeader)], min_ms: i64, max_ms: i64, out: &mut Vec<SeriesSamples>) -> io::Result<()> {
+        let (Some((_, first)), Some((_, last))) = (group.first(), group.last()) else {
+            return Ok(());
+        };
+        let ts_start = first.timestamps_offset;
+        let ts_end = last.timestamps_offset + u64::from(last.timestamps_size);
+        let values_start = first.values_offset;
+        let values_end = last.values_offset + u64::from(last.values_size);
+        let ts_bytes = read_clamped(&self.timestamps, self.timestamps_size, ts_start, ts_end).await?;
+        let values_bytes = read_clamped(&self.values, self.values_size, values_start, values_end).await?;
+        for (position, header) in group {
+            let ts_from = (header.timestamps_offset - ts_start) as usize;
+            let values_from = (header.values_offset - values_start) as usize;
+            let ts_slice = ts_bytes.get(ts_from..ts_from + header.timestamps_size as usize);
+            let values_slice = values_bytes.get(values_from..values_from + header.values_size as usize);
+            let (Some(ts_slice), Some(values_slice)) = (ts_slice, values_slice) else {
+                return Err(self.corrupt("short read"));
+            };
+            let mut timestamps = Vec::with_capacity(header.rows as usize);
+            let mut values = Vec::with_capacity(header.rows as usize);
+            decode_block(&header.encoding, header.rows as usize, ts_slice, values_slice, &mut timestamps, &mut values)
+                .map_err(|e| self.corrupt(&e.to_string()))?;
+            if header.min_timestamp_ms < min_ms || header.max_timestamp_ms > max_ms {
+                let keep: Vec<bool> = timestamps.iter().map(|&t| t >= min_ms && t <= max_ms).collect();
+                let mut i = 0;
+                timestamps.retain(|_| {
+                    i += 1;
+                    keep.get(i - 1).copied().unwrap_or(false)
+                });
+                let mut j = 0;
+                values.retain(|_| {
+                    j += 1;
+                    keep.get(j - 1).copied().unwrap_or(false)
+                });
+            }
+            out.push((*position, timestamps, values));
+        }
+        Ok(())
+    }
+
+    /// Reads every block of the part (for merges), in header order.
+    pub async fn read_all(&self) -> io::Result<Vec<(Tsid, Vec<i64>, Vec<f64>)>> {
+        let mut tsids: Vec<Tsid> = self.headers.iter().map(|h| h.tsid).collect();
+        tsids.dedup();
+        let blocks = self.read(&tsids, i64::MIN, i64::MAX).await?;
+        Ok(blocks
+            .into_iter()
+            .filter_map(|(position, ts, vs)| tsids.get(position).map(|&tsid| (tsid, ts, vs)))
+            .collect())
+    }
+
+    fn corrupt(&self, what: &str) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, format!("part {} is corrupt: {what}", self.dir.display()))
+    }
+}
+
+/// Where the group of picked blocks starting at `start` ends: blocks whose bytes lie close together.
+fn coalesce_end(picked: &[(usize, &BlockHeader)], start: usize) -> usize {
+    let Some((_, first)) = picked.get(start) else { return start };
+    let mut end = start + 1;
+    let mut ts_end = first.timestamps_offset + u64::from(first.timestamps_size);
+    let mut values_end = first.values_offset + u64::from(first.values_size);
+    while let Some((_, next)) = picked.get(end) {
+        let ordered = next.timestamps_offset >= ts_end && next.values_offset >= values_end;
+        let close = next.timestamps_offset - ts_end.min(next.timestamps_offset) < COALESCE_GAP_BYTES
+            && next.values_offset - values_end.min(next.values_offset) < COALESCE_GAP_BYTES;
+        let small = next.timestamps_offset + u64::from(next.timestamps_size) - first.timestamps_offset < MAX_READ_BYTES
+            && next.values_offset + u64::from(next.values_size) - first.values_offset < MAX_READ_BYTES;
+        if !(ordered && close && small) {
+            break;
+        }
+        ts_end = next.timestamps_offset + u64::from(next.timestamps_size);
+        values_end = next.values_offset + u64::from(next.values_size);
+        end += 1;
+    }
+    end
+}
+
+/// Reads `[start, end)` of a DMA file, never past `file_size` (glommio returns stale bytes there).
+async fn read_clamped(file: &DmaFile, file_size: u64, start: u64, end: u64) -> io::Result<Vec<u8>> {
+    let end = end.min(file_size);
+    if start >= end {
+        return Ok(Vec::new());
+    }
+    let result = file.read_at(start, (end - start) as usize).await.map_err(io::Error::from)?;
+    let len = ((end - start) as usize).min(result.len());
+    Ok(result.get(..len).unwrap_or_default().to_vec())
+}
+
+const _: () = assert!(MAX_ROWS_PER_BLOCK <= u32::MAX as usize);
