@@ -1,0 +1,3 @@
+//! Query layer: the PromQL language front end (and, later, its evaluator).
+
+pub mod promql;
