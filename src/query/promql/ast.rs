@@ -119,6 +119,10 @@ pub struct VectorSelector {
     pub offset_ms: i64,
     /// The `@` modifier.
     pub at: Option<At>,
+    /// The experimental `anchored` modifier (extended range selectors).
+    pub anchored: bool,
+    /// The experimental `smoothed` modifier (extended range selectors).
+    pub smoothed: bool,
     /// Where it was written.
     pub span: Span,
 }
@@ -370,7 +374,7 @@ pub enum Cardinality {
 }
 
 /// Vector matching of a binary operation between two instant vectors.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VectorMatching {
     /// The pairing cardinality.
     pub card: Cardinality,
@@ -380,6 +384,10 @@ pub struct VectorMatching {
     pub on: bool,
     /// The `group_left`/`group_right` labels copied from the "one" side.
     pub include: Vec<String>,
+    /// The experimental `fill_left(v)`/`fill(v)`: the value used for a missing left operand.
+    pub fill_left: Option<f64>,
+    /// The experimental `fill_right(v)`/`fill(v)`: the value used for a missing right operand.
+    pub fill_right: Option<f64>,
 }
 
 /// A binary operation.

@@ -184,6 +184,7 @@ impl Checker<'_> {
                 self.check_selector(selector, true)?;
             }
         }
+        self.check_extended_ranges(call)?;
         for (index, arg) in call.args.iter_mut().enumerate() {
             if spec.function == Function::Info && index == 1 {
                 continue;
@@ -191,6 +192,44 @@ impl Checker<'_> {
             match spec.arg_type(index) {
                 Some(want) => self.expect_type(arg, want, context.as_str())?,
                 None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// `anchored` and `smoothed` range selectors only work with some functions.
+    fn check_extended_ranges(&self, call: &Call) -> Result<(), ParseError> {
+        const ANCHORED: &[Function] = &[
+            Function::Changes,
+            Function::Delta,
+            Function::Increase,
+            Function::Rate,
+            Function::Resets,
+        ];
+        const SMOOTHED: &[Function] = &[Function::Delta, Function::Increase, Function::Rate];
+        for arg in &call.args {
+            let Expr::MatrixSelector(matrix) = arg else {
+                continue;
+            };
+            let (name, allowed, list) = if matrix.selector.anchored {
+                (
+                    "anchored",
+                    ANCHORED,
+                    "changes, delta, increase, rate, resets",
+                )
+            } else if matrix.selector.smoothed {
+                ("smoothed", SMOOTHED, "delta, increase, rate")
+            } else {
+                continue;
+            };
+            if !allowed.contains(&call.func.function) {
+                return Err(self.invalid(
+                    format!(
+                        "{name} modifier can only be used with: {list} - not with {}",
+                        call.func.name
+                    ),
+                    call.span,
+                ));
             }
         }
         Ok(())
@@ -256,6 +295,17 @@ impl Checker<'_> {
             }
         }
         let both_vectors = left == ValueType::Vector && right == ValueType::Vector;
+        if !both_vectors
+            && binary
+                .matching
+                .as_ref()
+                .is_some_and(|m| m.fill_left.is_some() || m.fill_right.is_some())
+        {
+            return Err(self.invalid(
+                "fill modifiers are only allowed between instant vectors",
+                op_span,
+            ));
+        }
         if !both_vectors {
             if binary
                 .matching

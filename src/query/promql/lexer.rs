@@ -334,8 +334,16 @@ impl<'a> Lexer<'a> {
                 }
             };
         }
+        // `fill`, `fill_left` and `fill_right` stay metric names unless a `(` follows,
+        // as in Prometheus, so `fill + fill` keeps working.
+        let is_fill = matches!(
+            keyword,
+            Some(Keyword::Fill | Keyword::FillLeft | Keyword::FillRight)
+        );
         let kind = if lower == "inf" || lower == "nan" {
             TokenKind::Number
+        } else if is_fill && !self.followed_by_left_paren() {
+            TokenKind::Identifier
         } else if let Some(k) = keyword {
             TokenKind::Keyword(k)
         } else if word.contains(':') {
@@ -344,6 +352,14 @@ impl<'a> Lexer<'a> {
             TokenKind::Identifier
         };
         self.emit(kind, start)
+    }
+
+    /// Whether the next non-space character is `(`.
+    fn followed_by_left_paren(&self) -> bool {
+        self.input
+            .get(self.pos..)
+            .and_then(|rest| rest.chars().find(|&c| !is_space(c)))
+            == Some('(')
     }
 
     fn lex_number_or_duration(&mut self, start: usize) -> Step {

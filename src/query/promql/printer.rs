@@ -163,6 +163,17 @@ fn write_selector(
     }
     if with_modifiers {
         write_modifiers(f, selector.at, selector.offset_ms)?;
+        write_extension(f, selector)?;
+    }
+    Ok(())
+}
+
+fn write_extension(f: &mut Formatter<'_>, selector: &VectorSelector) -> fmt::Result {
+    if selector.anchored {
+        f.write_str(" anchored")?;
+    }
+    if selector.smoothed {
+        f.write_str(" smoothed")?;
     }
     Ok(())
 }
@@ -170,7 +181,8 @@ fn write_selector(
 fn write_matrix(f: &mut Formatter<'_>, matrix: &MatrixSelector) -> fmt::Result {
     write_selector(f, &matrix.selector, false)?;
     write!(f, "[{}]", format_duration_ms(matrix.range_ms))?;
-    write_modifiers(f, matrix.selector.at, matrix.selector.offset_ms)
+    write_modifiers(f, matrix.selector.at, matrix.selector.offset_ms)?;
+    write_extension(f, &matrix.selector)
 }
 
 fn write_subquery(f: &mut Formatter<'_>, subquery: &Subquery) -> fmt::Result {
@@ -237,6 +249,19 @@ fn write_binary(f: &mut Formatter<'_>, binary: &Binary) -> fmt::Result {
             };
             if let Some(side) = side {
                 write!(f, " group_{side} ({})", join_labels(&matching.include))?;
+            }
+        }
+        match (matching.fill_left, matching.fill_right) {
+            (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
+                write!(f, " fill({})", format_float(l))?;
+            }
+            (left, right) => {
+                if let Some(l) = left {
+                    write!(f, " fill_left({})", format_float(l))?;
+                }
+                if let Some(r) = right {
+                    write!(f, " fill_right({})", format_float(r))?;
+                }
             }
         }
     }

@@ -134,6 +134,12 @@ pub enum Keyword {
     GroupRight,
     /// `bool`
     Bool,
+    /// `fill` (a keyword only when followed by `(`)
+    Fill,
+    /// `fill_left` (a keyword only when followed by `(`)
+    FillLeft,
+    /// `fill_right` (a keyword only when followed by `(`)
+    FillRight,
     /// `start`
     Start,
     /// `end`
@@ -176,6 +182,9 @@ impl Keyword {
             "group_left" => Keyword::GroupLeft,
             "group_right" => Keyword::GroupRight,
             "bool" => Keyword::Bool,
+            "fill" => Keyword::Fill,
+            "fill_left" => Keyword::FillLeft,
+            "fill_right" => Keyword::FillRight,
             "start" => Keyword::Start,
             "end" => Keyword::End,
             "step" => Keyword::Step,

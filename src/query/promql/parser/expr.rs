@@ -87,26 +87,67 @@ impl Parser<'_> {
             labels: Vec::new(),
             on: false,
             include: Vec::new(),
+            fill_left: None,
+            fill_right: None,
         };
         let on = match self.peek().kind {
-            TokenKind::Keyword(Keyword::On) => true,
-            TokenKind::Keyword(Keyword::Ignoring) => false,
-            _ => return Ok((return_bool, matching)),
+            TokenKind::Keyword(Keyword::On) => Some(true),
+            TokenKind::Keyword(Keyword::Ignoring) => Some(false),
+            _ => None,
         };
-        self.next();
-        matching.on = on;
-        matching.labels = self.parse_label_list()?;
-        let card = match self.peek().kind {
-            TokenKind::Keyword(Keyword::GroupLeft) => Cardinality::ManyToOne,
-            TokenKind::Keyword(Keyword::GroupRight) => Cardinality::OneToMany,
-            _ => return Ok((return_bool, matching)),
-        };
-        self.next();
-        matching.card = card;
-        if self.peek().kind == TokenKind::LeftParen {
-            matching.include = self.parse_label_list()?;
+        if let Some(on) = on {
+            self.next();
+            matching.on = on;
+            matching.labels = self.parse_label_list()?;
+            let card = match self.peek().kind {
+                TokenKind::Keyword(Keyword::GroupLeft) => Some(Cardinality::ManyToOne),
+                TokenKind::Keyword(Keyword::GroupRight) => Some(Cardinality::OneToMany),
+                _ => None,
+            };
+            if let Some(card) = card {
+                self.next();
+                matching.card = card;
+                if self.peek().kind == TokenKind::LeftParen {
+                    matching.include = self.parse_label_list()?;
+                }
+            }
         }
+        self.parse_fill_modifiers(&mut matching)?;
         Ok((return_bool, matching))
+    }
+
+    /// `fill(v)`, `fill_left(v)`, `fill_right(v)` (experimental in Prometheus).
+    fn parse_fill_modifiers(&mut self, matching: &mut VectorMatching) -> Result<(), ParseError> {
+        loop {
+            let keyword = match self.peek().kind {
+                TokenKind::Keyword(
+                    k @ (Keyword::Fill | Keyword::FillLeft | Keyword::FillRight),
+                ) => k,
+                _ => return Ok(()),
+            };
+            self.next();
+            self.expect(TokenKind::LeftParen, "fill modifier", "\"(\"")?;
+            let mut sign = 1.0;
+            match self.peek().kind {
+                TokenKind::Sub => {
+                    self.next();
+                    sign = -1.0;
+                }
+                TokenKind::Add => {
+                    self.next();
+                }
+                _ => {}
+            }
+            let token = self.expect(TokenKind::Number, "fill modifier", "number")?;
+            let value = sign * self.number_value(token)?;
+            self.expect(TokenKind::RightParen, "fill modifier", "\")\"")?;
+            if keyword != Keyword::FillRight {
+                matching.fill_left = Some(value);
+            }
+            if keyword != Keyword::FillLeft {
+                matching.fill_right = Some(value);
+            }
+        }
     }
 
     /// A unary sign applies to everything binding tighter than `*`; a sign on a
@@ -146,6 +187,9 @@ impl Parser<'_> {
                 TokenKind::LeftBracket => self.parse_range_or_subquery(expr)?,
                 TokenKind::Keyword(Keyword::Offset) => self.parse_offset(expr)?,
                 TokenKind::At => self.parse_at(expr)?,
+                TokenKind::Keyword(keyword @ (Keyword::Anchored | Keyword::Smoothed)) => {
+                    self.parse_extension(expr, keyword)?
+                }
                 _ => return Ok(expr),
             };
         }

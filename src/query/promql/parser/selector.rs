@@ -66,6 +66,8 @@ impl<'a> Parser<'a> {
             matchers,
             offset_ms: 0,
             at: None,
+            anchored: false,
+            smoothed: false,
             span: Span::new(start, end),
         }))
     }
@@ -236,6 +238,45 @@ impl<'a> Parser<'a> {
         }
         *target.offset_ms = if negative { -ms } else { ms };
         target.span.end = end;
+        Ok(expr)
+    }
+
+    /// The experimental `anchored` / `smoothed` modifiers of (range) selectors.
+    pub(super) fn parse_extension(
+        &mut self,
+        mut expr: Expr,
+        keyword: Keyword,
+    ) -> Result<Expr, ParseError> {
+        let token = self.next();
+        let name = token.text.to_ascii_lowercase();
+        let span = expr.span();
+        let selector = match &mut expr {
+            Expr::VectorSelector(selector) => selector,
+            Expr::MatrixSelector(matrix) => &mut matrix.selector,
+            _ => {
+                return Err(self.invalid(
+                    format!("{name} modifier must be preceded by an instant vector selector or range vector selector"),
+                    span,
+                ))
+            }
+        };
+        if selector.anchored || selector.smoothed {
+            return Err(self.invalid(
+                "anchored or smoothed modifier may not be set multiple times",
+                span,
+            ));
+        }
+        if keyword == Keyword::Anchored {
+            selector.anchored = true;
+        } else {
+            selector.smoothed = true;
+        }
+        let end = token.end();
+        match &mut expr {
+            Expr::VectorSelector(selector) => selector.span.end = end,
+            Expr::MatrixSelector(matrix) => matrix.span.end = end,
+            _ => {}
+        }
         Ok(expr)
     }
 
