@@ -1,3 +1,4 @@
-//! Queries: PromQL evaluation. Rollups run on the shards that own the series.
+//! Queries: PromQL parsing and evaluation. Rollups run on the shards that own the series.
 
 pub mod lookback;
+pub mod promql;

@@ -1,0 +1,348 @@
+//! Type checking, as Prometheus' `checkAST`: operand types of operators,
+//! aggregations and functions, vector-matching rules and selector sanity.
+//!
+//! It also normalizes what Prometheus normalizes there: vector matching is dropped
+//! when an operand is a scalar, and set operators become many-to-many.
+
+use crate::model::METRIC_NAME_LABEL;
+
+use super::ast::{Aggregate, AggregateOp, Binary, Call, Cardinality, Expr, Span, VectorSelector};
+use super::error::{ErrorKind, ParseError};
+use super::functions::Function;
+use super::types::ValueType;
+
+/// Checks `expr` and returns its type.
+pub fn check(input: &str, expr: &mut Expr) -> Result<ValueType, ParseError> {
+    Checker { input }.check(expr)
+}
+
+struct Checker<'a> {
+    input: &'a str,
+}
+
+impl Checker<'_> {
+    fn invalid(&self, message: impl Into<String>, span: Span) -> ParseError {
+        ParseError::new(
+            self.input,
+            ErrorKind::Invalid(message.into()),
+            span.start,
+            span.end,
+        )
+    }
+
+    fn check(&self, expr: &mut Expr) -> Result<ValueType, ParseError> {
+        match expr {
+            Expr::Number(_) | Expr::String(_) => {}
+            Expr::Paren(paren) => {
+                self.check(&mut paren.expr)?;
+            }
+            Expr::VectorSelector(selector) => self.check_selector(selector, false)?,
+            Expr::MatrixSelector(matrix) => self.check_selector(&matrix.selector, false)?,
+            Expr::Subquery(subquery) => {
+                let inner = self.check(&mut subquery.expr)?;
+                if inner != ValueType::Vector {
+                    return Err(self.invalid(
+                        format!("subquery is only allowed on instant vector, got {inner} instead"),
+                        subquery.span,
+                    ));
+                }
+            }
+            Expr::Unary(unary) => {
+                let inner = self.check(&mut unary.expr)?;
+                if inner != ValueType::Scalar && inner != ValueType::Vector {
+                    return Err(self.invalid(
+                        format!("unary expression only allowed on expressions of type scalar or instant vector, got {:?}", inner.documented_name()),
+                        unary.span,
+                    ));
+                }
+            }
+            Expr::Aggregate(aggregate) => self.check_aggregate(aggregate)?,
+            Expr::Call(call) => self.check_call(call)?,
+            Expr::Binary(binary) => self.check_binary(binary)?,
+        }
+        Ok(expr.value_type())
+    }
+
+    fn expect_type(
+        &self,
+        expr: &mut Expr,
+        want: ValueType,
+        context: impl Into<String>,
+    ) -> Result<(), ParseError> {
+        let got = self.check(expr)?;
+        if got != want {
+            let span = expr.span();
+            return Err(ParseError::new(
+                self.input,
+                ErrorKind::WrongType {
+                    context: context.into(),
+                    expected: want,
+                    got,
+                },
+                span.start,
+                span.end,
+            ));
+        }
+        Ok(())
+    }
+
+    /// `allow_empty` is for `info`'s data-label selector, where `{}`-like selectors
+    /// are meaningful (Prometheus' `BypassEmptyMatcherCheck`).
+    fn check_selector(
+        &self,
+        selector: &VectorSelector,
+        allow_empty: bool,
+    ) -> Result<(), ParseError> {
+        if let Some(name) = &selector.name {
+            // The last matcher is the one for the name written before the braces.
+            let explicit = selector
+                .matchers
+                .split_last()
+                .map_or(&[][..], |(_, rest)| rest);
+            if let Some(other) = explicit.iter().find(|m| m.name == METRIC_NAME_LABEL) {
+                return Err(self.invalid(
+                    format!(
+                        "metric name must not be set twice: {name:?} or {:?}",
+                        other.value
+                    ),
+                    selector.span,
+                ));
+            }
+            return Ok(());
+        }
+        if !allow_empty && selector.matchers.iter().all(|m| m.matches_empty()) {
+            return Err(self.invalid(
+                "vector selector must contain at least one non-empty matcher",
+                selector.span,
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_aggregate(&self, aggregate: &mut Aggregate) -> Result<(), ParseError> {
+        self.expect_type(
+            &mut aggregate.expr,
+            ValueType::Vector,
+            "aggregation expression",
+        )?;
+        let param_type = match aggregate.op {
+            AggregateOp::CountValues => Some(ValueType::String),
+            op if op.takes_param() => Some(ValueType::Scalar),
+            _ => None,
+        };
+        if let (Some(want), Some(param)) = (param_type, aggregate.param.as_deref_mut()) {
+            self.expect_type(param, want, "aggregation parameter")?;
+        }
+        Ok(())
+    }
+
+    fn check_call(&self, call: &mut Call) -> Result<(), ParseError> {
+        let spec = call.func;
+        let count = call.args.len();
+        let min = spec.min_args();
+        if spec.variadic == 0 && count != min {
+            return Err(self.invalid(
+                format!(
+                    "expected {min} argument(s) in call to {:?}, got {count}",
+                    spec.name
+                ),
+                call.span,
+            ));
+        }
+        if count < min {
+            return Err(self.invalid(
+                format!(
+                    "expected at least {min} argument(s) in call to {:?}, got {count}",
+                    spec.name
+                ),
+                call.span,
+            ));
+        }
+        if let Some(max) = spec.max_args() {
+            if count > max {
+                return Err(self.invalid(
+                    format!(
+                        "expected at most {max} argument(s) in call to {:?}, got {count}",
+                        spec.name
+                    ),
+                    call.span,
+                ));
+            }
+        }
+        let context = format!("call to function {:?}", spec.name);
+        if spec.function == Function::Info {
+            if let Some(data_selector) = call.args.get(1) {
+                let Expr::VectorSelector(selector) = data_selector else {
+                    return Err(self.invalid(
+                        format!(
+                            "expected label selectors as the second argument to \"info\" function, got {}",
+                            data_selector.value_type()
+                        ),
+                        data_selector.span(),
+                    ));
+                };
+                self.check_selector(selector, true)?;
+            }
+        }
+        self.check_extended_ranges(call)?;
+        for (index, arg) in call.args.iter_mut().enumerate() {
+            if spec.function == Function::Info && index == 1 {
+                continue;
+            }
+            match spec.arg_type(index) {
+                Some(want) => self.expect_type(arg, want, context.as_str())?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// `anchored` and `smoothed` range selectors only work with some functions.
+    fn check_extended_ranges(&self, call: &Call) -> Result<(), ParseError> {
+        const ANCHORED: &[Function] = &[
+            Function::Changes,
+            Function::Delta,
+            Function::Increase,
+            Function::Rate,
+            Function::Resets,
+        ];
+        const SMOOTHED: &[Function] = &[Function::Delta, Function::Increase, Function::Rate];
+        for arg in &call.args {
+            let Expr::MatrixSelector(matrix) = arg else {
+                continue;
+            };
+            let (name, allowed, list) = if matrix.selector.anchored {
+                (
+                    "anchored",
+                    ANCHORED,
+                    "changes, delta, increase, rate, resets",
+                )
+            } else if matrix.selector.smoothed {
+                ("smoothed", SMOOTHED, "delta, increase, rate")
+            } else {
+                continue;
+            };
+            if !allowed.contains(&call.func.function) {
+                return Err(self.invalid(
+                    format!(
+                        "{name} modifier can only be used with: {list} - not with {}",
+                        call.func.name
+                    ),
+                    call.span,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The operator's position: the text between the operands, trimmed.
+    fn operator_span(&self, binary: &Binary) -> Span {
+        let from = binary.lhs.span().end;
+        let to = binary.rhs.span().start;
+        let between = self.input.get(from..to).unwrap_or("");
+        let leading = between.len() - between.trim_start().len();
+        let trailing = between.len() - between.trim_end().len();
+        Span::new(
+            from + leading,
+            to.saturating_sub(trailing).max(from + leading),
+        )
+    }
+
+    fn check_binary(&self, binary: &mut Binary) -> Result<(), ParseError> {
+        let left = self.check(&mut binary.lhs)?;
+        let right = self.check(&mut binary.rhs)?;
+        let op_span = self.operator_span(binary);
+        let op = binary.op;
+        if binary.return_bool && !op.is_comparison() {
+            return Err(self.invalid(
+                "bool modifier can only be used on comparison operators",
+                op_span,
+            ));
+        }
+        if op.is_comparison()
+            && !binary.return_bool
+            && left == ValueType::Scalar
+            && right == ValueType::Scalar
+        {
+            return Err(self.invalid(
+                "comparisons between scalars must use BOOL modifier",
+                op_span,
+            ));
+        }
+        if let Some(matching) = binary.matching.as_mut() {
+            if op.is_set_operator() && matching.card == Cardinality::OneToOne {
+                matching.card = Cardinality::ManyToMany;
+            }
+            if matching.on {
+                if let Some(label) = matching
+                    .labels
+                    .iter()
+                    .find(|l| matching.include.contains(l))
+                {
+                    return Err(self.invalid(
+                        format!("label {label:?} must not occur in ON and GROUP clause at once"),
+                        op_span,
+                    ));
+                }
+            }
+        }
+        for (side, span) in [(left, binary.lhs.span()), (right, binary.rhs.span())] {
+            if side != ValueType::Scalar && side != ValueType::Vector {
+                return Err(self.invalid(
+                    "binary expression must contain only scalar and instant vector types",
+                    span,
+                ));
+            }
+        }
+        let both_vectors = left == ValueType::Vector && right == ValueType::Vector;
+        if !both_vectors
+            && binary
+                .matching
+                .as_ref()
+                .is_some_and(|m| m.fill_left.is_some() || m.fill_right.is_some())
+        {
+            return Err(self.invalid(
+                "fill modifiers are only allowed between instant vectors",
+                op_span,
+            ));
+        }
+        if !both_vectors {
+            if binary
+                .matching
+                .as_ref()
+                .is_some_and(|m| !m.labels.is_empty())
+            {
+                return Err(self.invalid(
+                    "vector matching only allowed between instant vectors",
+                    op_span,
+                ));
+            }
+            binary.matching = None;
+        } else if op.is_set_operator() {
+            if let Some(matching) = &binary.matching {
+                if matches!(
+                    matching.card,
+                    Cardinality::OneToMany | Cardinality::ManyToOne
+                ) {
+                    return Err(self.invalid(
+                        format!("no grouping allowed for {:?} operation", op.as_str()),
+                        op_span,
+                    ));
+                }
+                if matching.card != Cardinality::ManyToMany {
+                    return Err(self.invalid("set operations must always be many-to-many", op_span));
+                }
+            }
+        }
+        if (left == ValueType::Scalar || right == ValueType::Scalar) && op.is_set_operator() {
+            return Err(self.invalid(
+                format!(
+                    "set operator {:?} not allowed in binary scalar expression",
+                    op.as_str()
+                ),
+                op_span,
+            ));
+        }
+        Ok(())
+    }
+}

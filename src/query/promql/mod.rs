@@ -1,0 +1,40 @@
+//! PromQL front end: lexer, parser, syntax tree, type checker and printer.
+//!
+//! [`parse`] turns a query into a type-checked [`Expr`] exactly as Prometheus 3
+//! accepts it (experimental functions included; [`FunctionSpec::experimental`]
+//! and [`AggregateOp::is_experimental`] tell which). `Display` on [`Expr`] prints
+//! Prometheus' canonical form. Pure code: no I/O, no evaluation.
+#![deny(clippy::indexing_slicing)]
+
+pub mod ast;
+pub mod check;
+pub mod duration;
+pub mod error;
+pub mod functions;
+pub mod lexer;
+pub mod literal;
+pub mod parser;
+pub mod printer;
+pub mod token;
+pub mod types;
+
+#[cfg(test)]
+mod parser_tests;
+#[cfg(test)]
+mod peer_tests;
+
+pub use ast::{
+    Aggregate, AggregateOp, At, Binary, BinaryOp, Call, Cardinality, Expr, MatrixSelector,
+    NumberLiteral, Paren, Span, StringLiteral, Subquery, Unary, UnaryOp, VectorMatching,
+    VectorSelector,
+};
+pub use error::{ErrorKind, ParseError};
+pub use functions::{Function, FunctionSpec, FUNCTIONS};
+pub use types::ValueType;
+
+/// Parses and type checks a PromQL query.
+pub fn parse(input: &str) -> Result<Expr, ParseError> {
+    let mut expr = parser::parse_syntax(input)?;
+    check::check(input, &mut expr)?;
+    Ok(expr)
+}
