@@ -94,7 +94,9 @@ fn parse_flag_duration(text: &str) -> Result<Duration, String> {
 fn parse_retention(text: &str) -> Result<Duration, String> {
     let duration = parse_flag_duration(text)?;
     if duration < Duration::from_secs(24 * 3600) {
-        return Err(format!("{text:?} is shorter than the minimum retention of 1d"));
+        return Err(format!(
+            "{text:?} is shorter than the minimum retention of 1d"
+        ));
     }
     Ok(duration)
 }

@@ -47,13 +47,19 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, DurationError> {
         let number: i64 = number.parse().map_err(|_| err())?;
         let unit_len = tail.bytes().take_while(u8::is_ascii_alphabetic).count();
         let (unit, tail) = tail.split_at(unit_len);
-        let index = UNITS.iter().position(|(u, _)| *u == unit && !u.is_empty()).ok_or_else(err)?;
+        let index = UNITS
+            .iter()
+            .position(|(u, _)| *u == unit && !u.is_empty())
+            .ok_or_else(err)?;
         if last_unit.is_some_and(|last| index <= last) {
             return Err(err());
         }
         last_unit = Some(index);
         let factor = UNITS.get(index).map_or(0, |(_, f)| *f);
-        total = number.checked_mul(factor).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
+        total = number
+            .checked_mul(factor)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(err)?;
         rest = tail;
     }
     Ok(total)
@@ -65,14 +71,32 @@ mod tests {
 
     #[test]
     fn parses_prometheus_durations() {
-        for (text, ms) in [("0", 0), ("5m", 300_000), ("1h30m", 5_400_000), ("100ms", 100), ("1y", 31_536_000_000), ("10s53ms", 10_053), ("31d", 2_678_400_000)] {
+        for (text, ms) in [
+            ("0", 0),
+            ("5m", 300_000),
+            ("1h30m", 5_400_000),
+            ("100ms", 100),
+            ("1y", 31_536_000_000),
+            ("10s53ms", 10_053),
+            ("31d", 2_678_400_000),
+        ] {
             assert_eq!(parse_duration_ms(text), Ok(ms), "{text}");
         }
     }
 
     #[test]
     fn rejects_bad_durations() {
-        for text in ["", "5", "m", "1m1h", "5x", "1.5s", "-1s", "1s1s", "99999999999999999999y"] {
+        for text in [
+            "",
+            "5",
+            "m",
+            "1m1h",
+            "5x",
+            "1.5s",
+            "-1s",
+            "1s1s",
+            "99999999999999999999y",
+        ] {
             assert!(parse_duration_ms(text).is_err(), "{text}");
         }
     }

@@ -31,7 +31,7 @@ impl log::Log for StderrLogger {
 
 /// Installs the logger at `level`; a second call is a no-op.
 pub fn init(level: log::LevelFilter) {
-    if log::set_boxed_logger(Box::new(StderrLogger { level })).is_ok() {
+    if log::set_logger(Box::leak(Box::new(StderrLogger { level }))).is_ok() {
         log::set_max_level(level);
     }
 }

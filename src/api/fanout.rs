@@ -9,7 +9,11 @@ use crate::shard::message::{Reply, ShardRequest};
 impl Api {
     /// Sends `make(shard, reply)` to each shard in `targets` (the local one is handled inline, after the
     /// others were sent, so they work in parallel) and returns the replies in `targets` order.
-    pub async fn ask<T>(&self, targets: &[usize], make: impl Fn(usize, Reply<T>) -> ShardRequest) -> Result<Vec<T>, ApiError> {
+    pub async fn ask<T>(
+        &self,
+        targets: &[usize],
+        make: impl Fn(usize, Reply<T>) -> ShardRequest,
+    ) -> Result<Vec<T>, ApiError> {
         let mut receivers = Vec::with_capacity(targets.len());
         let mut local = None;
         for &shard in targets {
@@ -18,7 +22,9 @@ impl Api {
             if shard == self.shard.index {
                 local = Some(request);
             } else if self.senders.send_to(shard, request).await.is_err() {
-                return Err(ApiError::unavailable(format!("shard {shard} is not running")));
+                return Err(ApiError::unavailable(format!(
+                    "shard {shard} is not running"
+                )));
             }
             receivers.push((shard, receiver));
         }

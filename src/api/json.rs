@@ -20,7 +20,11 @@ pub fn push_value(out: &mut String, value: f64) {
 
 /// Appends a ms timestamp as Prometheus does: unix seconds, then `.` and three digits unless whole.
 pub fn push_timestamp(out: &mut String, timestamp_ms: i64) {
-    let (sign, abs) = if timestamp_ms < 0 { ("-", timestamp_ms.unsigned_abs()) } else { ("", timestamp_ms as u64) };
+    let (sign, abs) = if timestamp_ms < 0 {
+        ("-", timestamp_ms.unsigned_abs())
+    } else {
+        ("", timestamp_ms as u64)
+    };
     let seconds = abs / 1000;
     let fraction = abs % 1000;
     let _ = write!(out, "{sign}{seconds}");
@@ -106,7 +110,13 @@ mod tests {
 
     #[test]
     fn timestamps_as_prometheus_formats_them() {
-        for (ms, want) in [(1_700_000_000_000, "1700000000"), (1_500, "1.500"), (1_050, "1.050"), (-1_500, "-1.500"), (7, "0.007")] {
+        for (ms, want) in [
+            (1_700_000_000_000, "1700000000"),
+            (1_500, "1.500"),
+            (1_050, "1.050"),
+            (-1_500, "-1.500"),
+            (7, "0.007"),
+        ] {
             let mut out = String::new();
             push_timestamp(&mut out, ms);
             assert_eq!(out, want);

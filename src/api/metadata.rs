@@ -35,7 +35,10 @@ impl Api {
             json::push_labels(&mut out, labels);
         }
         out.push(']');
-        Ok(Response::json(200, json::success_with_warnings(&out, &warnings)))
+        Ok(Response::json(
+            200,
+            json::success_with_warnings(&out, &warnings),
+        ))
     }
 
     /// `/api/v1/labels`: label names of matching series.
@@ -70,7 +73,9 @@ fn metadata_request(params: &Params) -> Result<MetadataRequest, ApiError> {
     let start_ms = time_param(params, "start", MIN_TIME_MS)?;
     let end_ms = time_param(params, "end", MAX_TIME_MS)?;
     if end_ms < start_ms {
-        return Err(ApiError::bad_data("end timestamp must not be before start time"));
+        return Err(ApiError::bad_data(
+            "end timestamp must not be before start time",
+        ));
     }
     Ok(MetadataRequest {
         selectors: selectors_param(params)?,
@@ -82,10 +87,9 @@ fn metadata_request(params: &Params) -> Result<MetadataRequest, ApiError> {
 fn limit_param(params: &Params) -> Result<Option<usize>, ApiError> {
     match params.get("limit") {
         None | Some("") | Some("0") => Ok(None),
-        Some(text) => text
-            .parse::<usize>()
-            .map(Some)
-            .map_err(|_| ApiError::invalid_param("limit", format!("cannot parse {text:?} to a valid limit"))),
+        Some(text) => text.parse::<usize>().map(Some).map_err(|_| {
+            ApiError::invalid_param("limit", format!("cannot parse {text:?} to a valid limit"))
+        }),
     }
 }
 
@@ -104,5 +108,8 @@ fn string_list(replies: Vec<Vec<String>>, limit: Option<usize>) -> Result<Respon
     let mut all: Vec<String> = set.into_iter().collect();
     let warnings = truncate(&mut all, limit);
     let data = serde_json::to_string(&all).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Response::json(200, json::success_with_warnings(&data, &warnings)))
+    Ok(Response::json(
+        200,
+        json::success_with_warnings(&data, &warnings),
+    ))
 }

@@ -67,7 +67,10 @@ impl Methods {
 
 /// The route names used as the `path` label in `/metrics` (bounded: unknown paths count as "other").
 fn route_of(path: &str) -> Option<(&'static str, Methods)> {
-    let path = path.strip_prefix("/prometheus").filter(|p| p.starts_with('/')).unwrap_or(path);
+    let path = path
+        .strip_prefix("/prometheus")
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or(path);
     let route = match path {
         "/api/v1/write" | "/api/v1/push" => ("/api/v1/write", Methods::Post),
         "/api/v1/query" => ("/api/v1/query", Methods::GetPost),
@@ -86,8 +89,13 @@ fn route_of(path: &str) -> Option<(&'static str, Methods)> {
 
 /// The label name of `/api/v1/label/<name>/values`.
 fn label_values_name(path: &str) -> Option<&str> {
-    let path = path.strip_prefix("/prometheus").filter(|p| p.starts_with('/')).unwrap_or(path);
-    path.strip_prefix("/api/v1/label/")?.strip_suffix("/values").filter(|n| !n.is_empty() && !n.contains('/'))
+    let path = path
+        .strip_prefix("/prometheus")
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or(path);
+    path.strip_prefix("/api/v1/label/")?
+        .strip_suffix("/values")
+        .filter(|n| !n.is_empty() && !n.contains('/'))
 }
 
 impl Handler for Api {
@@ -100,11 +108,24 @@ impl Handler for Api {
             ),
             Some((route, methods)) if !methods.allows(&request.head.method) => (
                 route,
-                ApiError::method_not_allowed(&request.head.method, &request.head.path, methods.describe()).into_response(),
+                ApiError::method_not_allowed(
+                    &request.head.method,
+                    &request.head.path,
+                    methods.describe(),
+                )
+                .into_response(),
             ),
-            Some((route, _)) => (route, self.dispatch(route, &request).await.unwrap_or_else(ApiError::into_response)),
+            Some((route, _)) => (
+                route,
+                self.dispatch(route, &request)
+                    .await
+                    .unwrap_or_else(ApiError::into_response),
+            ),
         };
-        self.shard.front_metrics.borrow_mut().count_request(route, response.status);
+        self.shard
+            .front_metrics
+            .borrow_mut()
+            .count_request(route, response.status);
         self.in_flight.set(self.in_flight.get().saturating_sub(1));
         response
     }
@@ -127,7 +148,10 @@ impl Api {
             "/health" => Ok(Response::text(200, "OK")),
             "/metrics" => self.metrics().await,
             "/internal/force_flush" => self.force_flush().await,
-            _ => Err(ApiError::not_found(format!("unknown path {}", request.head.path))),
+            _ => Err(ApiError::not_found(format!(
+                "unknown path {}",
+                request.head.path
+            ))),
         }
     }
 }
@@ -138,7 +162,10 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route_of("/prometheus/api/v1/query").map(|r| r.0), Some("/api/v1/query"));
+        assert_eq!(
+            route_of("/prometheus/api/v1/query").map(|r| r.0),
+            Some("/api/v1/query")
+        );
         assert_eq!(route_of("/api/v1/push").map(|r| r.0), Some("/api/v1/write"));
         assert_eq!(label_values_name("/api/v1/label/job/values"), Some("job"));
         assert_eq!(label_values_name("/api/v1/label//values"), None);

@@ -31,7 +31,9 @@ pub fn parse_time(text: &str) -> Option<i64> {
 pub fn time_param(params: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
     match params.get(name) {
         None | Some("") => Ok(default),
-        Some(text) => parse_time(text).ok_or_else(|| ApiError::invalid_param(name, format!("cannot parse {text:?} to a valid timestamp"))),
+        Some(text) => parse_time(text).ok_or_else(|| {
+            ApiError::invalid_param(name, format!("cannot parse {text:?} to a valid timestamp"))
+        }),
     }
 }
 
@@ -40,11 +42,16 @@ pub fn parse_duration_param(name: &str, text: &str) -> Result<i64, ApiError> {
     if let Ok(seconds) = text.parse::<f64>() {
         let ms = seconds * 1000.0;
         if !ms.is_finite() || ms.abs() > i64::MAX as f64 / 1000.0 {
-            return Err(ApiError::invalid_param(name, format!("cannot parse {text:?} to a valid duration. It overflows int64")));
+            return Err(ApiError::invalid_param(
+                name,
+                format!("cannot parse {text:?} to a valid duration. It overflows int64"),
+            ));
         }
         return Ok(ms.round() as i64);
     }
-    parse_duration_ms(text).map_err(|_| ApiError::invalid_param(name, format!("cannot parse {text:?} to a valid duration")))
+    parse_duration_ms(text).map_err(|_| {
+        ApiError::invalid_param(name, format!("cannot parse {text:?} to a valid duration"))
+    })
 }
 
 /// Parses every `match[]` into matcher lists; each must be a plain vector selector.
@@ -56,8 +63,13 @@ pub fn selectors_param(params: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
 pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, ApiError> {
     let expr = promql::parse(text).map_err(|e| ApiError::invalid_param("match[]", e))?;
     match expr.unparen() {
-        Expr::VectorSelector(selector) if selector.offset_ms == 0 && selector.at.is_none() => Ok(selector.matchers.clone()),
-        _ => Err(ApiError::invalid_param("match[]", format!("{text:?} is not a series selector"))),
+        Expr::VectorSelector(selector) if selector.offset_ms == 0 && selector.at.is_none() => {
+            Ok(selector.matchers.clone())
+        }
+        _ => Err(ApiError::invalid_param(
+            "match[]",
+            format!("{text:?} is not a series selector"),
+        )),
     }
 }
 
@@ -72,7 +84,12 @@ fn parse_rfc3339_ms(text: &str) -> Option<i64> {
             None
         }
     };
-    if bytes.len() < 20 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') || bytes.get(13) != Some(&b':') || bytes.get(16) != Some(&b':') {
+    if bytes.len() < 20
+        || bytes.get(4) != Some(&b'-')
+        || bytes.get(7) != Some(&b'-')
+        || bytes.get(13) != Some(&b':')
+        || bytes.get(16) != Some(&b':')
+    {
         return None;
     }
     if !matches!(bytes.get(10), Some(b'T' | b't')) {
@@ -80,13 +97,22 @@ fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     }
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut pos = 19;
     let mut fraction_ms = 0i64;
     if bytes.get(pos) == Some(&b'.') {
-        let digits = bytes.get(pos + 1..)?.iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = bytes
+            .get(pos + 1..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if digits == 0 {
             return None;
         }
@@ -126,9 +152,22 @@ mod tests {
         assert_eq!(parse_time("1700000000"), Some(1_700_000_000_000));
         assert_eq!(parse_time("1700000000.1234"), Some(1_700_000_000_123));
         assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000_000));
-        assert_eq!(parse_time("2023-11-14T22:13:20.5Z"), Some(1_700_000_000_500));
-        assert_eq!(parse_time("2023-11-14T23:13:20+01:00"), Some(1_700_000_000_000));
-        for bad in ["", "abc", "NaN", "2023-11-14", "2023-13-14T22:13:20Z", "2023-11-14T22:13:20"] {
+        assert_eq!(
+            parse_time("2023-11-14T22:13:20.5Z"),
+            Some(1_700_000_000_500)
+        );
+        assert_eq!(
+            parse_time("2023-11-14T23:13:20+01:00"),
+            Some(1_700_000_000_000)
+        );
+        for bad in [
+            "",
+            "abc",
+            "NaN",
+            "2023-11-14",
+            "2023-13-14T22:13:20Z",
+            "2023-11-14T22:13:20",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }

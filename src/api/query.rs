@@ -52,7 +52,9 @@ impl Api {
                     out.push_str("{\"resultType\":\"scalar\",\"result\":");
                     json::push_point(&mut out, range.start_ms, number.value);
                 } else {
-                    out.push_str("{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[");
+                    out.push_str(
+                        "{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[",
+                    );
                     let mut t = range.start_ms;
                     let mut first = true;
                     while t <= range.end_ms {
@@ -124,7 +126,9 @@ fn parse_range(params: &Params) -> Result<Range, ApiError> {
     let end_ms = required_time(params, "end")?;
     let step_ms = parse_duration_param("step", params.get("step").unwrap_or_default())?;
     if end_ms < start_ms {
-        return Err(ApiError::bad_data("end timestamp must not be before start time"));
+        return Err(ApiError::bad_data(
+            "end timestamp must not be before start time",
+        ));
     }
     if step_ms <= 0 {
         return Err(ApiError::bad_data("zero or negative query resolution step widths are not accepted. Try a positive integer"));
@@ -144,11 +148,17 @@ fn parse_range(params: &Params) -> Result<Range, ApiError> {
 
 fn required_time(params: &Params, name: &str) -> Result<i64, ApiError> {
     let text = params.get(name).unwrap_or_default();
-    super::params::parse_time(text).ok_or_else(|| ApiError::invalid_param(name, format!("cannot parse {text:?} to a valid timestamp")))
+    super::params::parse_time(text).ok_or_else(|| {
+        ApiError::invalid_param(name, format!("cannot parse {text:?} to a valid timestamp"))
+    })
 }
 
 fn write_series(out: &mut String, series: &[SeriesPoints], instant: bool) {
-    out.push_str(if instant { "{\"resultType\":\"vector\",\"result\":[" } else { "{\"resultType\":\"matrix\",\"result\":[" });
+    out.push_str(if instant {
+        "{\"resultType\":\"vector\",\"result\":["
+    } else {
+        "{\"resultType\":\"matrix\",\"result\":["
+    });
     for (i, s) in series.iter().enumerate() {
         if i > 0 {
             out.push(',');

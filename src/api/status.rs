@@ -29,13 +29,18 @@ pub fn buildinfo() -> Response {
 impl Api {
     /// `/metrics`: Strata's own metrics in the Prometheus text format.
     pub async fn metrics(&self) -> Result<Response, ApiError> {
-        let stats = self.ask(&self.all_shards(), |_, reply| ShardRequest::Stats { reply }).await?;
-        Ok(Response::text(200, render_metrics(&stats)).with_header("X-Content-Type", "text/plain; version=0.0.4"))
+        let stats = self
+            .ask(&self.all_shards(), |_, reply| ShardRequest::Stats { reply })
+            .await?;
+        Ok(Response::text(200, render_metrics(&stats))
+            .with_header("X-Content-Type", "text/plain; version=0.0.4"))
     }
 
     /// `/internal/force_flush`: writes every shard's buffered rows to parts.
     pub async fn force_flush(&self) -> Result<Response, ApiError> {
-        let replies = self.ask(&self.all_shards(), |_, reply| ShardRequest::Flush { reply }).await?;
+        let replies = self
+            .ask(&self.all_shards(), |_, reply| ShardRequest::Flush { reply })
+            .await?;
         for reply in replies {
             reply.map_err(ApiError::internal)?;
         }
@@ -47,14 +52,42 @@ impl Api {
 pub fn render_metrics(stats: &[ShardStats]) -> String {
     let mut out = String::new();
     let storage_metrics: [(&str, &str, &str, fn(&ShardStats) -> u64); 8] = [
-        ("strata_rows_ingested_total", "counter", "Samples accepted.", |s| s.storage.rows_ingested),
-        ("strata_series", "gauge", "Series registered.", |s| s.storage.series),
-        ("strata_parts", "gauge", "Live parts on disk.", |s| s.storage.parts),
-        ("strata_part_rows", "gauge", "Samples in live parts.", |s| s.storage.part_rows),
-        ("strata_buffered_rows", "gauge", "Samples waiting in memory for the next flush.", |s| s.storage.buffered_rows),
-        ("strata_flushes_total", "counter", "Flushes of buffered rows to parts.", |s| s.storage.flushes),
-        ("strata_merges_total", "counter", "Part merges.", |s| s.storage.merges),
-        ("strata_rows_rejected_too_old_total", "counter", "Samples rejected as older than --retention.", |s| s.storage.rows_too_old),
+        (
+            "strata_rows_ingested_total",
+            "counter",
+            "Samples accepted.",
+            |s| s.storage.rows_ingested,
+        ),
+        ("strata_series", "gauge", "Series registered.", |s| {
+            s.storage.series
+        }),
+        ("strata_parts", "gauge", "Live parts on disk.", |s| {
+            s.storage.parts
+        }),
+        ("strata_part_rows", "gauge", "Samples in live parts.", |s| {
+            s.storage.part_rows
+        }),
+        (
+            "strata_buffered_rows",
+            "gauge",
+            "Samples waiting in memory for the next flush.",
+            |s| s.storage.buffered_rows,
+        ),
+        (
+            "strata_flushes_total",
+            "counter",
+            "Flushes of buffered rows to parts.",
+            |s| s.storage.flushes,
+        ),
+        ("strata_merges_total", "counter", "Part merges.", |s| {
+            s.storage.merges
+        }),
+        (
+            "strata_rows_rejected_too_old_total",
+            "counter",
+            "Samples rejected as older than --retention.",
+            |s| s.storage.rows_too_old,
+        ),
     ];
     for (name, kind, help, get) in storage_metrics {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -69,20 +102,48 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
     for s in stats {
         front.add(&s.front);
     }
-    let _ = writeln!(out, "strata_rows_rejected_total{{reason=\"too_old\"}} {too_old}");
-    let _ = writeln!(out, "strata_rows_rejected_total{{reason=\"too_new\"}} {too_new}");
-    let _ = writeln!(out, "strata_rows_rejected_total{{reason=\"invalid_series\"}} {}", front.invalid_samples);
+    let _ = writeln!(
+        out,
+        "strata_rows_rejected_total{{reason=\"too_old\"}} {too_old}"
+    );
+    let _ = writeln!(
+        out,
+        "strata_rows_rejected_total{{reason=\"too_new\"}} {too_new}"
+    );
+    let _ = writeln!(
+        out,
+        "strata_rows_rejected_total{{reason=\"invalid_series\"}} {}",
+        front.invalid_samples
+    );
     let front_metrics: [(&str, &str, u64); 3] = [
-        ("strata_invalid_series_total", "Series rejected on ingest for invalid labels.", front.invalid_series),
-        ("strata_histograms_dropped_total", "Native histogram samples received and dropped (not stored yet).", front.histograms_dropped),
-        ("strata_exemplars_dropped_total", "Exemplars received and dropped (not stored).", front.exemplars_dropped),
+        (
+            "strata_invalid_series_total",
+            "Series rejected on ingest for invalid labels.",
+            front.invalid_series,
+        ),
+        (
+            "strata_histograms_dropped_total",
+            "Native histogram samples received and dropped (not stored yet).",
+            front.histograms_dropped,
+        ),
+        (
+            "strata_exemplars_dropped_total",
+            "Exemplars received and dropped (not stored).",
+            front.exemplars_dropped,
+        ),
     ];
     for (name, help, value) in front_metrics {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
     }
     let _ = writeln!(out, "# HELP strata_http_requests_total HTTP requests answered, by route and status code.\n# TYPE strata_http_requests_total counter");
     for ((path, code), count) in &front.requests {
-        let _ = writeln!(out, "strata_http_requests_total{{path=\"{path}\",code=\"{code}\"}} {count}");
+        let _ = writeln!(
+            out,
+            "strata_http_requests_total{{path=\"{path}\",code=\"{code}\"}} {count}"
+        );
     }
     let _ = writeln!(
         out,

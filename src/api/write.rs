@@ -17,7 +17,8 @@ impl Api {
                 message: "remote write 2.0 (io.prometheus.write.v2.Request) is not supported yet; send remote write 1.0".into(),
             });
         }
-        if !head.content_type.is_empty() && !head.content_type.starts_with("application/x-protobuf") {
+        if !head.content_type.is_empty() && !head.content_type.starts_with("application/x-protobuf")
+        {
             return Err(ApiError {
                 status: 415,
                 error_type: "bad_data",
@@ -28,7 +29,10 @@ impl Api {
             return Err(ApiError {
                 status: 415,
                 error_type: "bad_data",
-                message: format!("unsupported Content-Encoding {:?} for remote write; expected snappy", head.content_encoding),
+                message: format!(
+                    "unsupported Content-Encoding {:?} for remote write; expected snappy",
+                    head.content_encoding
+                ),
             });
         }
         let flags = &self.flags;
@@ -37,14 +41,15 @@ impl Api {
             max_name_bytes: flags.max_label_name_bytes,
             max_value_bytes: flags.max_label_value_bytes,
         };
-        let decoded = decode(&request.body, self.shards, flags.max_request_bytes, &limits).map_err(|e| match e {
-            DecodeError::TooLarge { .. } => ApiError {
-                status: 413,
-                error_type: "bad_data",
-                message: e.to_string(),
-            },
-            _ => ApiError::bad_data(e.to_string()),
-        })?;
+        let decoded = decode(&request.body, self.shards, flags.max_request_bytes, &limits)
+            .map_err(|e| match e {
+                DecodeError::TooLarge { .. } => ApiError {
+                    status: 413,
+                    error_type: "bad_data",
+                    message: e.to_string(),
+                },
+                _ => ApiError::bad_data(e.to_string()),
+            })?;
         {
             let mut metrics = self.shard.front_metrics.borrow_mut();
             metrics.histograms_dropped += decoded.histograms_dropped;
@@ -53,11 +58,20 @@ impl Api {
             metrics.invalid_samples += decoded.rejected_samples;
         }
         let mut batches: Vec<_> = decoded.batches.into_iter().map(Some).collect();
-        let targets: Vec<usize> = batches.iter().enumerate().filter(|(_, b)| b.as_ref().is_some_and(|b| !b.is_empty())).map(|(i, _)| i).collect();
+        let targets: Vec<usize> = batches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.as_ref().is_some_and(|b| !b.is_empty()))
+            .map(|(i, _)| i)
+            .collect();
         let batches_cell = std::cell::RefCell::new(&mut batches);
         let replies = self
             .ask(&targets, |shard, reply| ShardRequest::Ingest {
-                batch: batches_cell.borrow_mut().get_mut(shard).and_then(Option::take).unwrap_or_default(),
+                batch: batches_cell
+                    .borrow_mut()
+                    .get_mut(shard)
+                    .and_then(Option::take)
+                    .unwrap_or_default(),
                 reply,
             })
             .await?;

@@ -37,7 +37,10 @@ pub struct ChunkedDecoder {
 impl ChunkedDecoder {
     /// A decoder that refuses bodies larger than `limit` bytes.
     pub fn new(limit: usize) -> Self {
-        ChunkedDecoder { state: State::Size, limit }
+        ChunkedDecoder {
+            state: State::Size,
+            limit,
+        }
     }
 
     /// Whether the final chunk and trailer were read.
@@ -66,12 +69,19 @@ impl ChunkedDecoder {
                         .map_err(|_| ChunkError::Malformed("chunk size is not ASCII".into()))?
                         .trim();
                     if size_text.is_empty() || size_text.len() > 16 {
-                        return Err(ChunkError::Malformed(format!("invalid chunk size {size_text:?}")));
+                        return Err(ChunkError::Malformed(format!(
+                            "invalid chunk size {size_text:?}"
+                        )));
                     }
-                    let size = u64::from_str_radix(size_text, 16)
-                        .map_err(|_| ChunkError::Malformed(format!("invalid chunk size {size_text:?}")))?;
+                    let size = u64::from_str_radix(size_text, 16).map_err(|_| {
+                        ChunkError::Malformed(format!("invalid chunk size {size_text:?}"))
+                    })?;
                     pos += line_len + 2;
-                    self.state = if size == 0 { State::Trailer } else { State::Data(size) };
+                    self.state = if size == 0 {
+                        State::Trailer
+                    } else {
+                        State::Data(size)
+                    };
                     if size > (self.limit.saturating_sub(body.len())) as u64 {
                         return Err(ChunkError::TooLarge);
                     }
@@ -84,14 +94,20 @@ impl ChunkedDecoder {
                     body.extend_from_slice(rest.get(..take).unwrap_or_default());
                     pos += take;
                     let left = left - take as u64;
-                    self.state = if left == 0 { State::DataEnd } else { State::Data(left) };
+                    self.state = if left == 0 {
+                        State::DataEnd
+                    } else {
+                        State::Data(left)
+                    };
                 }
                 State::DataEnd => {
                     if rest.len() < 2 {
                         return Ok(pos);
                     }
                     if rest.get(..2) != Some(b"\r\n") {
-                        return Err(ChunkError::Malformed("missing CRLF after chunk data".into()));
+                        return Err(ChunkError::Malformed(
+                            "missing CRLF after chunk data".into(),
+                        ));
                     }
                     pos += 2;
                     self.state = State::Size;
@@ -148,9 +164,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_and_large() {
-        assert!(matches!(decode_all(&[b"zz\r\nab\r\n0\r\n\r\n"], 100), Err(ChunkError::Malformed(_))));
-        assert!(matches!(decode_all(&[b"2\r\nabX\r\n0\r\n\r\n"], 100), Err(ChunkError::Malformed(_))));
-        assert!(matches!(decode_all(&[b"ffffffffffffffffff\r\n"], 100), Err(ChunkError::Malformed(_))));
+        assert!(matches!(
+            decode_all(&[b"zz\r\nab\r\n0\r\n\r\n"], 100),
+            Err(ChunkError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_all(&[b"2\r\nabX\r\n0\r\n\r\n"], 100),
+            Err(ChunkError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_all(&[b"ffffffffffffffffff\r\n"], 100),
+            Err(ChunkError::Malformed(_))
+        ));
         assert_eq!(decode_all(&[b"65\r\n"], 100), Err(ChunkError::TooLarge));
     }
 }

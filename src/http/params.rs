@@ -11,21 +11,31 @@ impl Params {
     pub fn parse_into(&mut self, raw: &[u8]) {
         for piece in raw.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match piece.iter().position(|&b| b == b'=') {
-                Some(i) => (piece.get(..i).unwrap_or_default(), piece.get(i + 1..).unwrap_or_default()),
+                Some(i) => (
+                    piece.get(..i).unwrap_or_default(),
+                    piece.get(i + 1..).unwrap_or_default(),
+                ),
                 None => (piece, &[][..]),
             };
-            self.pairs.push((percent_decode(name), percent_decode(value)));
+            self.pairs
+                .push((percent_decode(name), percent_decode(value)));
         }
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Adds a pair.
@@ -45,7 +55,9 @@ pub fn percent_decode(raw: &[u8]) -> String {
                 i += 1;
             }
             b'%' => {
-                let hex = raw.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = raw
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(decoded) => {
                         out.push(decoded);

@@ -49,7 +49,12 @@ impl Request {
     /// Query-string parameters, plus form-body parameters for form POSTs (body first, as Go's `r.Form`).
     pub fn params(&self) -> Params {
         let mut params = Params::default();
-        if self.head.method == "POST" && self.head.content_type.starts_with("application/x-www-form-urlencoded") {
+        if self.head.method == "POST"
+            && self
+                .head
+                .content_type
+                .starts_with("application/x-www-form-urlencoded")
+        {
             params.parse_into(&self.body);
         }
         params.parse_into(self.head.query.as_bytes());
@@ -104,11 +109,13 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
             .trim();
         match header.name.to_ascii_lowercase().as_str() {
             "content-length" => {
-                let length = value
-                    .parse::<u64>()
-                    .map_err(|_| HeadError::Malformed(format!("invalid Content-Length {value:?}")))?;
+                let length = value.parse::<u64>().map_err(|_| {
+                    HeadError::Malformed(format!("invalid Content-Length {value:?}"))
+                })?;
                 if head.content_length.is_some_and(|l| l != length) {
-                    return Err(HeadError::Malformed("conflicting Content-Length headers".into()));
+                    return Err(HeadError::Malformed(
+                        "conflicting Content-Length headers".into(),
+                    ));
                 }
                 head.content_length = Some(length);
             }
@@ -139,7 +146,9 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
     }
     if head.chunked && head.content_length.is_some() {
         // RFC 9112 §6.1: a sender must not send both; treat as request smuggling.
-        return Err(HeadError::Malformed("both Content-Length and Transfer-Encoding: chunked".into()));
+        return Err(HeadError::Malformed(
+            "both Content-Length and Transfer-Encoding: chunked".into(),
+        ));
     }
     Ok(Some((head, head_len)))
 }
@@ -163,8 +172,14 @@ mod tests {
     #[test]
     fn partial_and_errors() {
         assert_eq!(parse_head(b"GET / HTTP/1.1\r\nHost:"), Ok(None));
-        assert!(matches!(parse_head(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), Err(HeadError::Malformed(_))));
-        assert!(matches!(parse_head(b"\x01\x02 / HTTP/1.1\r\n\r\n"), Err(HeadError::Malformed(_))));
+        assert!(matches!(
+            parse_head(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
+            Err(HeadError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_head(b"\x01\x02 / HTTP/1.1\r\n\r\n"),
+            Err(HeadError::Malformed(_))
+        ));
         let big = vec![b'a'; MAX_HEADER_BYTES + 10];
         let mut raw = b"GET / HTTP/1.1\r\nX: ".to_vec();
         raw.extend_from_slice(&big);

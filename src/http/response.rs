@@ -52,10 +52,19 @@ impl Response {
 
     /// Serializes status line, headers and body into `out`.
     pub fn write_to(&self, close: bool, head_only: bool, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status)).as_bytes());
+        out.extend_from_slice(
+            format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status)).as_bytes(),
+        );
         out.extend_from_slice(b"Server: strata\r\n");
         if self.status != 204 {
-            out.extend_from_slice(format!("Content-Type: {}\r\nContent-Length: {}\r\n", self.content_type, self.body.len()).as_bytes());
+            out.extend_from_slice(
+                format!(
+                    "Content-Type: {}\r\nContent-Length: {}\r\n",
+                    self.content_type,
+                    self.body.len()
+                )
+                .as_bytes(),
+            );
         }
         for (name, value) in &self.headers {
             out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
@@ -96,11 +105,12 @@ pub fn reason(status: u16) -> &'static str {
 impl Response {
     /// The Prometheus error shape: `{"status":"error","errorType":...,"error":...}`.
     pub fn prometheus_error(status: u16, error_type: &str, message: &str) -> Self {
-        let body = serde_json::json!({
-            "status": "error",
-            "errorType": error_type,
-            "error": message,
-        });
-        Response::json(status, serde_json::to_vec(&body).unwrap_or_default())
+        // Field order as Prometheus writes it.
+        let body = format!(
+            "{{\"status\":\"error\",\"errorType\":{},\"error\":{}}}",
+            serde_json::to_string(error_type).unwrap_or_default(),
+            serde_json::to_string(message).unwrap_or_default()
+        );
+        Response::json(status, body.into_bytes())
     }
 }

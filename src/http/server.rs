@@ -86,7 +86,11 @@ async fn serve_connection<H: Handler>(mut stream: TcpStream, handler: Rc<H>, lim
     let _ = stream.close().await;
 }
 
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: &Limits) -> Result<Request, Stop> {
+async fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limits: &Limits,
+) -> Result<Request, Stop> {
     let mut started: Option<Instant> = (!buf.is_empty()).then(Instant::now);
     let head = loop {
         match parse_head(buf) {
@@ -106,7 +110,9 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: &Limits
             Ok(_) => {
                 started.get_or_insert_with(Instant::now);
             }
-            Err(ReadError::TimedOut) if started.is_some() => return Err(Stop::Respond(timeout_response())),
+            Err(ReadError::TimedOut) if started.is_some() => {
+                return Err(Stop::Respond(timeout_response()))
+            }
             Err(_) => return Err(Stop::Quiet),
         }
     };
@@ -115,12 +121,21 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: &Limits
     Ok(Request { head, body })
 }
 
-async fn read_body(stream: &mut TcpStream, buf: &mut Vec<u8>, head: &RequestHead, limits: &Limits, started: Instant) -> Result<Vec<u8>, Stop> {
+async fn read_body(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head: &RequestHead,
+    limits: &Limits,
+    started: Instant,
+) -> Result<Vec<u8>, Stop> {
     let too_large = || {
         Stop::Respond(Response::prometheus_error(
             413,
             "bad_data",
-            &format!("request body is larger than the limit of {} bytes (--max-request-bytes)", limits.max_body_bytes),
+            &format!(
+                "request body is larger than the limit of {} bytes (--max-request-bytes)",
+                limits.max_body_bytes
+            ),
         ))
     };
     let expects_body = head.chunked || head.content_length.is_some_and(|l| l > 0);
@@ -130,7 +145,10 @@ async fn read_body(stream: &mut TcpStream, buf: &mut Vec<u8>, head: &RequestHead
         }
     }
     if head.expect_continue && expects_body && buf.is_empty() {
-        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.map_err(|_| Stop::Quiet)?;
+        stream
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .map_err(|_| Stop::Quiet)?;
     }
     if let Some(length) = head.content_length {
         let length = length as usize;
@@ -151,7 +169,11 @@ async fn read_body(stream: &mut TcpStream, buf: &mut Vec<u8>, head: &RequestHead
             }
             Err(ChunkError::TooLarge) => return Err(too_large()),
             Err(ChunkError::Malformed(reason)) => {
-                return Err(Stop::Respond(Response::prometheus_error(400, "bad_data", &format!("malformed chunked body: {reason}"))));
+                return Err(Stop::Respond(Response::prometheus_error(
+                    400,
+                    "bad_data",
+                    &format!("malformed chunked body: {reason}"),
+                )));
             }
         }
         if decoder.is_done() {
@@ -161,8 +183,19 @@ async fn read_body(stream: &mut TcpStream, buf: &mut Vec<u8>, head: &RequestHead
     }
 }
 
-async fn read_with_deadline(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: &Limits, started: Instant) -> Result<(), Stop> {
-    match read_more(stream, buf, limits.read_timeout.saturating_sub(started.elapsed())).await {
+async fn read_with_deadline(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limits: &Limits,
+    started: Instant,
+) -> Result<(), Stop> {
+    match read_more(
+        stream,
+        buf,
+        limits.read_timeout.saturating_sub(started.elapsed()),
+    )
+    .await
+    {
         Ok(0) => Err(Stop::Quiet),
         Ok(_) => Ok(()),
         Err(ReadError::TimedOut) => Err(Stop::Respond(timeout_response())),
@@ -176,14 +209,21 @@ enum ReadError {
 }
 
 /// Reads what is available (up to `READ_CHUNK_BYTES`) onto the end of `buf`.
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, wait: Duration) -> Result<usize, ReadError> {
+async fn read_more(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    wait: Duration,
+) -> Result<usize, ReadError> {
     if wait.is_zero() {
         return Err(ReadError::TimedOut);
     }
     let old_len = buf.len();
     buf.resize(old_len + READ_CHUNK_BYTES, 0);
     let tail = buf.get_mut(old_len..).unwrap_or_default();
-    let result = glommio::timer::timeout(wait, async { stream.read(tail).await.map_err(glommio::GlommioError::from) }).await;
+    let result = glommio::timer::timeout(wait, async {
+        stream.read(tail).await.map_err(glommio::GlommioError::from)
+    })
+    .await;
     match result {
         Ok(n) => {
             buf.truncate(old_len + n);
@@ -201,15 +241,27 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, wait: Duration) ->
 }
 
 fn timeout_response() -> Response {
-    Response::prometheus_error(408, "timeout", "request not received in time (--http.read-timeout)")
+    Response::prometheus_error(
+        408,
+        "timeout",
+        "request not received in time (--http.read-timeout)",
+    )
 }
 
 fn head_error_response(error: HeadError) -> Response {
     match error {
-        HeadError::Malformed(reason) => Response::prometheus_error(400, "bad_data", &format!("malformed HTTP request: {reason}")),
-        HeadError::TooLarge => Response::prometheus_error(431, "bad_data", "request headers are too large"),
-        HeadError::UnsupportedTransferEncoding(te) => {
-            Response::prometheus_error(501, "bad_data", &format!("unsupported Transfer-Encoding {te:?}"))
+        HeadError::Malformed(reason) => Response::prometheus_error(
+            400,
+            "bad_data",
+            &format!("malformed HTTP request: {reason}"),
+        ),
+        HeadError::TooLarge => {
+            Response::prometheus_error(431, "bad_data", "request headers are too large")
         }
+        HeadError::UnsupportedTransferEncoding(te) => Response::prometheus_error(
+            501,
+            "bad_data",
+            &format!("unsupported Transfer-Encoding {te:?}"),
+        ),
     }
 }

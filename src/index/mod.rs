@@ -104,7 +104,10 @@ impl Index {
 
     fn insert(&mut self, tsid: Tsid, canonical: &[u8], labels: Labels) -> SeriesRef {
         let series = SeriesRef::try_from(self.series.len()).unwrap_or(SeriesRef::MAX);
-        assert!(series != SeriesRef::MAX, "BUG: more than 2^32 series on one shard");
+        assert!(
+            series != SeriesRef::MAX,
+            "BUG: more than 2^32 series on one shard"
+        );
         for label in &labels {
             self.postings
                 .entry(label.name.as_str().into())

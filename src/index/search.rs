@@ -63,7 +63,10 @@ fn postings_for(index: &Index, matcher: &Matcher) -> Vec<SeriesRef> {
         return Vec::new();
     };
     if matcher.op == MatchOp::Equal {
-        return values.get(matcher.value.as_str()).cloned().unwrap_or_default();
+        return values
+            .get(matcher.value.as_str())
+            .cloned()
+            .unwrap_or_default();
     }
     let mut union: Vec<SeriesRef> = Vec::new();
     for (value, series) in values {
@@ -146,8 +149,14 @@ mod tests {
             vec![m("job", MatchOp::RegexMatch, ".+")],
             vec![m("job", MatchOp::RegexMatch, "")],
             vec![m("job", MatchOp::RegexNoMatch, "x|y")],
-            vec![m("__name__", MatchOp::RegexMatch, "a|b"), m("env", MatchOp::RegexNoMatch, "pro.*")],
-            vec![m("__name__", MatchOp::Equal, "b"), m("job", MatchOp::Equal, "x")],
+            vec![
+                m("__name__", MatchOp::RegexMatch, "a|b"),
+                m("env", MatchOp::RegexNoMatch, "pro.*"),
+            ],
+            vec![
+                m("__name__", MatchOp::Equal, "b"),
+                m("job", MatchOp::Equal, "x"),
+            ],
             vec![m("nope", MatchOp::Equal, "")],
             vec![m("nope", MatchOp::Equal, "z")],
         ];

@@ -60,7 +60,10 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Vec<SeriesRecord>, String> {
     if header.get(..4) != Some(&MAGIC[..]) {
         return Err(corrupt("bad magic"));
     }
-    let version = header.get(4..8).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+    let version = header
+        .get(4..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes);
     if version != Some(VERSION) {
         return Err(corrupt("unknown version"));
     }
@@ -96,12 +99,23 @@ mod tests {
 
     #[test]
     fn round_trip_and_corruption() {
-        let tsid = Tsid { metric_group_id: 9, job_id: 1, instance_id: 2, metric_id: 3 };
+        let tsid = Tsid {
+            metric_group_id: 9,
+            job_id: 1,
+            instance_id: 2,
+            metric_id: 3,
+        };
         let labels = crate::model::Labels::from_pairs([("__name__", "up")]).to_canonical();
         let bytes = encode([(tsid, labels.as_slice())].into_iter());
         let path = Path::new("x");
         let records = decode(path, &bytes).unwrap();
-        assert_eq!(records, vec![SeriesRecord { tsid, canonical: labels }]);
+        assert_eq!(
+            records,
+            vec![SeriesRecord {
+                tsid,
+                canonical: labels
+            }]
+        );
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 0x40;

@@ -43,8 +43,16 @@ impl Tsid {
             return None;
         }
         let (head, rest) = src.split_at(TSID_SIZE);
-        let u64_at = |i: usize| head.get(i..i + 8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
-        let u32_at = |i: usize| head.get(i..i + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+        let u64_at = |i: usize| {
+            head.get(i..i + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+        };
+        let u32_at = |i: usize| {
+            head.get(i..i + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
+        };
         Some((
             Tsid {
                 metric_group_id: u64_at(0)?,
@@ -63,7 +71,12 @@ mod tests {
 
     #[test]
     fn encoding_is_sized_and_ordered() {
-        let a = Tsid { metric_group_id: 1, job_id: 2, instance_id: 3, metric_id: 4 };
+        let a = Tsid {
+            metric_group_id: 1,
+            job_id: 2,
+            instance_id: 3,
+            metric_id: 4,
+        };
         let b = Tsid { metric_id: 5, ..a };
         let (mut ea, mut eb) = (Vec::new(), Vec::new());
         a.encode(&mut ea);

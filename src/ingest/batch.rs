@@ -75,7 +75,10 @@ impl IngestBatch {
         let mut labels_start = 0usize;
         let mut samples_start = 0usize;
         self.series.iter().map(move |s| {
-            let labels = self.labels.get(labels_start..s.labels_end as usize).unwrap_or_default();
+            let labels = self
+                .labels
+                .get(labels_start..s.labels_end as usize)
+                .unwrap_or_default();
             let range = samples_start..s.samples_end as usize;
             let timestamps = self.timestamps.get(range.clone()).unwrap_or_default();
             let values = self.values.get(range).unwrap_or_default();
@@ -103,8 +106,14 @@ mod tests {
         batch.push_sample(3, 3.0);
         batch.push_sample(4, 4.0);
         batch.end_series();
-        let got: Vec<_> = batch.iter().map(|(l, t, v)| (l.len(), t.to_vec(), v.to_vec())).collect();
-        assert_eq!(got, vec![(11, vec![1], vec![1.0]), (11, vec![3, 4], vec![3.0, 4.0])]);
+        let got: Vec<_> = batch
+            .iter()
+            .map(|(l, t, v)| (l.len(), t.to_vec(), v.to_vec()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(11, vec![1], vec![1.0]), (11, vec![3, 4], vec![3.0, 4.0])]
+        );
         assert_eq!(batch.samples(), 3);
     }
 }

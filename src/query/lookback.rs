@@ -7,7 +7,11 @@ use crate::model::is_stale_nan;
 use crate::shard::message::SelectRequest;
 
 /// Points of one series (samples sorted by time, one per timestamp) at every step of `request`.
-pub fn instant_points(timestamps: &[i64], values: &[f64], request: &SelectRequest) -> Vec<(i64, f64)> {
+pub fn instant_points(
+    timestamps: &[i64],
+    values: &[f64],
+    request: &SelectRequest,
+) -> Vec<(i64, f64)> {
     let mut points = Vec::new();
     let mut t = request.start_ms;
     // Index of the first sample after the current window's end.
@@ -55,7 +59,10 @@ mod tests {
         let stale = f64::from_bits(STALE_NAN_BITS);
         let vs = [1.0, 2.0, stale];
         let points = instant_points(&ts, &vs, &request(0, 20_000, 5_000));
-        assert_eq!(points, vec![(0, 1.0), (5_000, 1.0), (10_000, 2.0), (15_000, 2.0)]);
+        assert_eq!(
+            points,
+            vec![(0, 1.0), (5_000, 1.0), (10_000, 2.0), (15_000, 2.0)]
+        );
         // Exactly lookback after the last sample it is gone (left-open window).
         let points = instant_points(&[0], &[1.0], &request(299_999, 300_000, 1));
         assert_eq!(points, vec![(299_999, 1.0)]);
@@ -65,6 +72,9 @@ mod tests {
     fn offset_shifts_the_window() {
         let mut r = request(60_000, 60_000, 1);
         r.offset_ms = 60_000;
-        assert_eq!(instant_points(&[0, 60_000], &[1.0, 2.0], &r), vec![(60_000, 1.0)]);
+        assert_eq!(
+            instant_points(&[0, 60_000], &[1.0, 2.0], &r),
+            vec![(60_000, 1.0)]
+        );
     }
 }

@@ -9,7 +9,8 @@ const MEMLOCK_PER_SHARD_BYTES: u64 = 3 * 10 * 1024 * 1024 + 64 * 1024;
 
 /// Raises the soft limit to the hard one, then fails with a fix if it is still too low.
 pub fn check(shards: usize) -> Result<(), String> {
-    let (soft, hard) = sys::memlock_limit().map_err(|e| format!("cannot read the locked-memory limit: {e}"))?;
+    let (soft, hard) =
+        sys::memlock_limit().map_err(|e| format!("cannot read the locked-memory limit: {e}"))?;
     let mut soft = soft;
     if soft < hard {
         if sys::set_memlock_soft(hard, hard).is_ok() {

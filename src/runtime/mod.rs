@@ -111,5 +111,7 @@ fn reserve_listen_address(listen: SocketAddr) -> Result<SocketAddr, String> {
     let probe = std::net::TcpListener::bind(listen).map_err(|e| {
         format!("cannot listen on {listen}: {e}; stop whatever uses that port or choose another --listen")
     })?;
-    probe.local_addr().map_err(|e| format!("cannot read the listen address: {e}"))
+    probe
+        .local_addr()
+        .map_err(|e| format!("cannot read the listen address: {e}"))
 }

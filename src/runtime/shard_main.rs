@@ -66,18 +66,37 @@ struct Serving {
 
 async fn open(start: &ShardStart) -> Result<Serving, String> {
     let index = start.index;
-    std::fs::create_dir_all(&start.dir).map_err(|e| format!("cannot create {}: {e}; check --data-dir", start.dir.display()))?;
-    fs::prime_dma_probe(&start.dir).await.map_err(|e| format!("shard {index}: {e}"))?;
+    std::fs::create_dir_all(&start.dir).map_err(|e| {
+        format!(
+            "cannot create {}: {e}; check --data-dir",
+            start.dir.display()
+        )
+    })?;
+    fs::prime_dma_probe(&start.dir)
+        .await
+        .map_err(|e| format!("shard {index}: {e}"))?;
     let retention_ms = start.flags.retention.as_millis() as i64;
     let storage = Storage::open(&start.dir, retention_ms)
         .await
         .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
-    let (senders, mut receivers) = start.mesh.clone().join().await.map_err(|_| format!("shard {index}: cannot join the shard mesh"))?;
+    let (senders, mut receivers) = start
+        .mesh
+        .clone()
+        .join()
+        .await
+        .map_err(|_| format!("shard {index}: cannot join the shard mesh"))?;
     if senders.peer_id() != index {
-        return Err(format!("BUG: shard {index} got mesh peer id {}", senders.peer_id()));
+        return Err(format!(
+            "BUG: shard {index} got mesh peer id {}",
+            senders.peer_id()
+        ));
     }
-    let listener = TcpListener::bind(start.listen)
-        .map_err(|e| format!("cannot listen on {}: {e}; choose another --listen", start.listen))?;
+    let listener = TcpListener::bind(start.listen).map_err(|e| {
+        format!(
+            "cannot listen on {}: {e}; choose another --listen",
+            start.listen
+        )
+    })?;
     let shard = Rc::new(Shard {
         index,
         storage: Rc::new(storage),
@@ -105,30 +124,48 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
 }
 
 async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), String> {
-    let ShardStart { flags, stop, drained, shards, index, .. } = start;
+    let ShardStart {
+        flags,
+        stop,
+        drained,
+        shards,
+        index,
+        ..
+    } = start;
     let storage = serving.api.shard.storage.clone();
-    let flusher = {
+    // The flusher is never cancelled mid-flush (that would drop rows taken from the buffer):
+    // it checks `stopping` between flushes, and the final flush waits for one in progress.
+    let stopping = Rc::new(Cell::new(false));
+    {
         let storage = storage.clone();
         let interval = flags.flush_interval;
+        let stopping = stopping.clone();
         glommio::spawn_local(async move {
             loop {
                 glommio::timer::sleep(interval).await;
+                if stopping.get() {
+                    break;
+                }
                 if let Err(error) = storage.flush().await {
-                    log::error!("shard {index}: flush failed, rows stay in memory and are retried: {error}");
+                    log::error!(
+                        "shard {index}: flush failed, rows stay in memory and are retried: {error}"
+                    );
                 }
             }
         })
-    };
+        .detach();
+    }
     let limits = Limits {
         max_body_bytes: flags.max_request_bytes,
         idle_timeout: flags.http_idle_timeout,
         read_timeout: flags.http_read_timeout,
     };
-    let acceptor = glommio::spawn_local(server::serve(serving.listener, serving.api.clone(), limits));
+    let acceptor =
+        glommio::spawn_local(server::serve(serving.listener, serving.api.clone(), limits));
     let _ = stop.await;
     // Stop taking new connections, let requests in progress finish, then wait for every shard
     // to do the same (their requests may still send rows here) before the final flush.
-    drop(acceptor.cancel().await);
+    let _ = acceptor.cancel().await;
     let deadline = Instant::now() + DRAIN_TIMEOUT;
     while serving.api.in_flight.get() > 0 && Instant::now() < deadline {
         glommio::timer::sleep(Duration::from_millis(5)).await;
@@ -137,7 +174,10 @@ async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), 
     while drained.load(Ordering::SeqCst) < shards && Instant::now() < deadline + DRAIN_TIMEOUT {
         glommio::timer::sleep(Duration::from_millis(2)).await;
     }
-    drop(flusher.cancel().await);
-    storage.flush().await.map_err(|e| format!("shard {index}: final flush failed: {e}"))?;
+    stopping.set(true);
+    storage
+        .flush()
+        .await
+        .map_err(|e| format!("shard {index}: final flush failed: {e}"))?;
     Ok(())
 }

@@ -6,8 +6,10 @@ use signal_hook::iterator::Signals;
 
 /// Installs the handler; returns one stop receiver per shard. A second signal exits at once.
 pub fn install(shards: usize) -> Result<Vec<oneshot::Receiver<()>>, String> {
-    let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..shards).map(|_| oneshot::channel::<()>()).unzip();
+    let mut signals = Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..shards).map(|_| oneshot::channel::<()>()).unzip();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

@@ -5,9 +5,9 @@
 
 use futures_channel::oneshot;
 
+use super::front_metrics::FrontMetrics;
 use crate::ingest::IngestBatch;
 use crate::model::{Labels, Matcher};
-use super::front_metrics::FrontMetrics;
 use crate::storage::StorageStats;
 
 /// The reply half of a request.

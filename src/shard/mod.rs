@@ -52,13 +52,30 @@ impl Shard {
                 let _ = reply.send(result);
             }
             ShardRequest::Series { request, reply } => {
-                let _ = reply.send(self.storage.series(&request.selectors, request.start_ms, request.end_ms));
+                let _ = reply.send(self.storage.series(
+                    &request.selectors,
+                    request.start_ms,
+                    request.end_ms,
+                ));
             }
             ShardRequest::LabelNames { request, reply } => {
-                let _ = reply.send(self.storage.label_names(&request.selectors, request.start_ms, request.end_ms));
+                let _ = reply.send(self.storage.label_names(
+                    &request.selectors,
+                    request.start_ms,
+                    request.end_ms,
+                ));
             }
-            ShardRequest::LabelValues { name, request, reply } => {
-                let _ = reply.send(self.storage.label_values(&name, &request.selectors, request.start_ms, request.end_ms));
+            ShardRequest::LabelValues {
+                name,
+                request,
+                reply,
+            } => {
+                let _ = reply.send(self.storage.label_values(
+                    &name,
+                    &request.selectors,
+                    request.start_ms,
+                    request.end_ms,
+                ));
             }
             ShardRequest::Stats { reply } => {
                 let _ = reply.send(ShardStats {
@@ -67,7 +84,11 @@ impl Shard {
                 });
             }
             ShardRequest::Flush { reply } => {
-                let result = self.storage.flush().await.map_err(|e| format!("shard {}: {e}", self.index));
+                let result = self
+                    .storage
+                    .flush()
+                    .await
+                    .map_err(|e| format!("shard {}: {e}", self.index));
                 let _ = reply.send(result);
             }
         }

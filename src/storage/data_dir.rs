@@ -38,7 +38,10 @@ impl DataDir {
     /// Creates or opens the data dir at `path` for `shards` shards; every failure is one line naming the problem and the fix.
     pub fn open(path: &Path, shards: usize) -> Result<Self, String> {
         fs::create_dir_all(path).map_err(|e| {
-            format!("cannot create data dir {}: {e}; choose another --data-dir or fix its permissions", path.display())
+            format!(
+                "cannot create data dir {}: {e}; choose another --data-dir or fix its permissions",
+                path.display()
+            )
         })?;
         let lock = lock_dir(path)?;
         check_writable(path)?;
@@ -46,7 +49,10 @@ impl DataDir {
         let meta = match fs::read(&meta_path) {
             Ok(bytes) => {
                 let meta: DataDirMeta = serde_json::from_slice(&bytes).map_err(|e| {
-                    format!("{} is corrupt ({e}); restore it or start with an empty --data-dir", meta_path.display())
+                    format!(
+                        "{} is corrupt ({e}); restore it or start with an empty --data-dir",
+                        meta_path.display()
+                    )
                 })?;
                 if meta.format_version != FORMAT_VERSION {
                     return Err(format!(
@@ -71,12 +77,19 @@ impl DataDir {
                     shards,
                 };
                 let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
-                write_atomic_std(&meta_path, &json)
-                    .map_err(|e| format!("cannot write {}: {e}; check free space and permissions of --data-dir", meta_path.display()))?;
+                write_atomic_std(&meta_path, &json).map_err(|e| {
+                    format!(
+                        "cannot write {}: {e}; check free space and permissions of --data-dir",
+                        meta_path.display()
+                    )
+                })?;
                 meta
             }
             Err(e) => {
-                return Err(format!("cannot read {}: {e}; check permissions of --data-dir", meta_path.display()));
+                return Err(format!(
+                    "cannot read {}: {e}; check permissions of --data-dir",
+                    meta_path.display()
+                ));
             }
         };
         Ok(DataDir {
@@ -114,7 +127,12 @@ fn lock_dir(path: &Path) -> Result<File, String> {
         .truncate(false)
         .write(true)
         .open(&lock_path)
-        .map_err(|e| format!("cannot open lock file {}: {e}; check permissions of --data-dir", lock_path.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot open lock file {}: {e}; check permissions of --data-dir",
+                lock_path.display()
+            )
+        })?;
     if !crate::sys::try_lock_exclusive(&file) {
         return Err(format!(
             "data dir {} is in use by another strata process (lock {} is held); stop that process or choose another --data-dir",
@@ -129,7 +147,12 @@ fn check_writable(path: &Path) -> Result<(), String> {
     let probe = path.join(".write-probe");
     let result = File::create(&probe).and_then(|mut f| f.write_all(b"probe"));
     let _ = fs::remove_file(&probe);
-    result.map_err(|e| format!("data dir {} is not writable: {e}; fix its permissions or choose another --data-dir", path.display()))
+    result.map_err(|e| {
+        format!(
+            "data dir {} is not writable: {e}; fix its permissions or choose another --data-dir",
+            path.display()
+        )
+    })
 }
 
 /// Writes a small file atomically with std I/O (before the shards and their io_uring exist).
@@ -152,7 +175,8 @@ mod tests {
     use super::*;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("strata-datadir-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("strata-datadir-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
     }
@@ -162,7 +186,10 @@ mod tests {
         let dir = temp_dir("shards");
         let first = DataDir::open(&dir, 2).unwrap();
         let second = DataDir::open(&dir, 2).unwrap_err();
-        assert!(second.contains("in use by another strata process"), "{second}");
+        assert!(
+            second.contains("in use by another strata process"),
+            "{second}"
+        );
         drop(first);
         let err = DataDir::open(&dir, 3).unwrap_err();
         assert!(err.contains("--shards 2"), "{err}");

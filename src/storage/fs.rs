@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use futures_lite::AsyncWriteExt;
-use glommio::io::{DmaFile, DmaStreamWriterBuilder, Directory, OpenOptions};
+use glommio::io::{Directory, DmaFile, DmaStreamWriterBuilder, OpenOptions};
 
 /// Buffer size of the DMA stream writer: big enough that large parts write at device speed (notes/GLOMMIO.md §4).
 const WRITE_BUFFER_BYTES: usize = 512 * 1024;
@@ -28,8 +28,14 @@ pub async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .with_buffer_size(WRITE_BUFFER_BYTES.min(bytes.len().next_power_of_two().max(4096)))
         .with_write_behind(2)
         .build();
-    writer.write_all(bytes).await.map_err(|e| with_path(e, "write", path))?;
-    writer.close().await.map_err(|e| with_path(e, "sync", path))?;
+    writer
+        .write_all(bytes)
+        .await
+        .map_err(|e| with_path(e, "write", path))?;
+    writer
+        .close()
+        .await
+        .map_err(|e| with_path(e, "sync", path))?;
     Ok(())
 }
 
@@ -50,9 +56,17 @@ pub async fn rename(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Fsyncs a directory so that renames and new entries in it survive a crash.
 pub async fn sync_dir(dir: &Path) -> io::Result<()> {
-    let directory = Directory::open(dir).await.map_err(|e| with_path(e.into(), "open dir", dir))?;
-    directory.sync().await.map_err(|e| with_path(e.into(), "sync dir", dir))?;
-    directory.close().await.map_err(|e| with_path(e.into(), "close dir", dir))
+    let directory = Directory::open(dir)
+        .await
+        .map_err(|e| with_path(e.into(), "open dir", dir))?;
+    directory
+        .sync()
+        .await
+        .map_err(|e| with_path(e.into(), "sync dir", dir))?;
+    directory
+        .close()
+        .await
+        .map_err(|e| with_path(e.into(), "close dir", dir))
 }
 
 /// Fsyncs the directory holding `path`.
@@ -117,14 +131,19 @@ pub async fn list_dir(dir: &Path) -> io::Result<Vec<String>> {
 pub async fn prime_dma_probe(dir: &Path) -> io::Result<()> {
     let probe = dir.join(".dma-probe");
     std::fs::write(&probe, [0u8; 4096]).map_err(|e| with_path(e, "write probe", &probe))?;
-    let file = DmaFile::open(&probe).await.map_err(|e| with_path(e.into(), "open probe", &probe))?;
+    let file = DmaFile::open(&probe)
+        .await
+        .map_err(|e| with_path(e.into(), "open probe", &probe))?;
     let _ = file.read_at(0, 4096).await;
     let _ = file.close().await;
     std::fs::remove_file(&probe).map_err(|e| with_path(e, "remove probe", &probe))
 }
 
 fn tmp_sibling(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".tmp");
     path.with_file_name(name)
 }

@@ -32,7 +32,11 @@ impl PartitionKey {
 
     /// First millisecond of the next month.
     pub fn end_ms(&self) -> i64 {
-        let (year, month) = if self.month == 12 { (self.year + 1, 1) } else { (self.year, self.month + 1) };
+        let (year, month) = if self.month == 12 {
+            (self.year + 1, 1)
+        } else {
+            (self.year, self.month + 1)
+        };
         days_from_civil(year, month, 1) * MS_PER_DAY
     }
 

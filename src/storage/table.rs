@@ -100,10 +100,15 @@ impl Storage {
         for (seq, name) in &logs {
             let path = indexdb.join(name);
             let bytes = fs::read_small_file(&path).await?.unwrap_or_default();
-            let records = series_log::decode(&path, &bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let records = series_log::decode(&path, &bytes)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             for record in records {
-                let labels = Labels::decode_canonical(&record.canonical)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
+                let labels = Labels::decode_canonical(&record.canonical).map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
                 index.restore(record.tsid, &record.canonical, labels);
             }
             next_series_log = seq + 1;
@@ -164,7 +169,11 @@ impl Storage {
                     continue;
                 }
                 index.note_timestamp(series, timestamp_ms);
-                buffer.push(BufferedRow { series, timestamp_ms, value });
+                buffer.push(BufferedRow {
+                    series,
+                    timestamp_ms,
+                    value,
+                });
                 accepted += 1;
             }
         }
@@ -205,7 +214,9 @@ impl Storage {
         {
             let index = self.index.borrow();
             for row in rows {
-                let Some(entry) = index.entry(row.series) else { continue };
+                let Some(entry) = index.entry(row.series) else {
+                    continue;
+                };
                 by_partition
                     .entry(PartitionKey::of(row.timestamp_ms))
                     .or_default()
@@ -235,7 +246,10 @@ impl Storage {
             series_log::encode(records.iter().map(|(t, c)| (*t, c.as_slice())))
         };
         let seq = self.next_series_log.get();
-        let path = self.dir.join("indexdb").join(format!("series-{seq:016x}.bin"));
+        let path = self
+            .dir
+            .join("indexdb")
+            .join(format!("series-{seq:016x}.bin"));
         match fs::write_file_atomic(&path, &bytes).await {
             Ok(()) => {
                 self.next_series_log.set(seq + 1);
@@ -249,7 +263,12 @@ impl Storage {
     }
 
     /// Writes `builder` as a new part of partition `key`, replacing the parts `replaced`, and commits.
-    async fn commit_part(&self, key: PartitionKey, builder: &PartBuilder, replaced: &[u64]) -> io::Result<()> {
+    async fn commit_part(
+        &self,
+        key: PartitionKey,
+        builder: &PartBuilder,
+        replaced: &[u64],
+    ) -> io::Result<()> {
         let id = self.next_part_id.get();
         self.next_part_id.set(id + 1);
         let partition_dir = self.dir.join("data").join("small").join(key.to_string());
@@ -266,7 +285,10 @@ impl Storage {
         };
         let list = {
             let partitions = self.partitions.borrow();
-            let mut list = partitions.get(&key).map(Partition::parts_list).unwrap_or_default();
+            let mut list = partitions
+                .get(&key)
+                .map(Partition::parts_list)
+                .unwrap_or_default();
             let replaced_names: Vec<String> = replaced.iter().map(|&id| part_name(id)).collect();
             list.small.retain(|name| !replaced_names.contains(name));
             if new_part.is_some() {
@@ -275,7 +297,11 @@ impl Storage {
             list
         };
         let json = serde_json::to_vec(&list).map_err(io::Error::other)?;
-        fs::write_file_atomic(&self.dir.join("data").join(format!("{key}.parts.json")), &json).await?;
+        fs::write_file_atomic(
+            &self.dir.join("data").join(format!("{key}.parts.json")),
+            &json,
+        )
+        .await?;
         let mut partitions = self.partitions.borrow_mut();
         let partition = partitions.entry(key).or_default();
         let mut retired = self.retired.borrow_mut();
@@ -306,11 +332,18 @@ impl Storage {
                     })
                 })
             };
-            let Some((key, parts)) = plan else { return Ok(()) };
+            let Some((key, parts)) = plan else {
+                return Ok(());
+            };
             let mut samples: Vec<(Tsid, i64, f64)> = Vec::new();
             for (_, part) in &parts {
                 for (tsid, timestamps, values) in part.read_all().await? {
-                    samples.extend(timestamps.into_iter().zip(values).map(|(t, v)| (tsid, t, v)));
+                    samples.extend(
+                        timestamps
+                            .into_iter()
+                            .zip(values)
+                            .map(|(t, v)| (tsid, t, v)),
+                    );
                 }
                 glommio::yield_if_needed().await;
             }
@@ -326,7 +359,8 @@ impl Storage {
     async fn delete_retired(&self) {
         let free: Vec<Rc<Part>> = {
             let mut retired = self.retired.borrow_mut();
-            let (free, busy): (Vec<_>, Vec<_>) = retired.drain(..).partition(|p| Rc::strong_count(p) == 1);
+            let (free, busy): (Vec<_>, Vec<_>) =
+                retired.drain(..).partition(|p| Rc::strong_count(p) == 1);
             *retired = busy;
             free
         };
@@ -340,13 +374,19 @@ impl Storage {
     }
 
     /// The samples of every series matching `matchers` within `[min_ms, max_ms]`, sorted by time, one value per timestamp.
-    pub async fn select(&self, matchers: &[Matcher], min_ms: i64, max_ms: i64) -> io::Result<Vec<SampleRange>> {
+    pub async fn select(
+        &self,
+        matchers: &[Matcher],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> io::Result<Vec<SampleRange>> {
         let (mut wanted, parts) = {
             let index = self.index.borrow();
-            let mut wanted: Vec<(Tsid, SeriesRef, Labels)> = search::select(&index, matchers, min_ms, max_ms)
-                .into_iter()
-                .filter_map(|s| index.entry(s).map(|e| (e.tsid, s, e.labels.clone())))
-                .collect();
+            let mut wanted: Vec<(Tsid, SeriesRef, Labels)> =
+                search::select(&index, matchers, min_ms, max_ms)
+                    .into_iter()
+                    .filter_map(|s| index.entry(s).map(|e| (e.tsid, s, e.labels.clone())))
+                    .collect();
             wanted.sort_by_key(|(tsid, _, _)| *tsid);
             let parts: Vec<(u64, Rc<Part>)> = self
                 .partitions
@@ -370,17 +410,26 @@ impl Storage {
         }
         {
             // Buffered rows are the newest: they come last so that they win on equal timestamps.
-            let position_of: HashMap<SeriesRef, usize, RandomState> =
-                wanted.iter().enumerate().map(|(i, (_, s, _))| (*s, i)).collect();
+            let position_of: HashMap<SeriesRef, usize, RandomState> = wanted
+                .iter()
+                .enumerate()
+                .map(|(i, (_, s, _))| (*s, i))
+                .collect();
             let flushing = self.flushing.borrow();
             let buffer = self.buffer.borrow();
-            let sources = flushing.iter().map(|r| r.as_slice()).chain(std::iter::once(buffer.as_slice()));
+            let sources = flushing
+                .iter()
+                .map(|r| r.as_slice())
+                .chain(std::iter::once(buffer.as_slice()));
             for rows in sources {
                 for row in rows {
                     if row.timestamp_ms < min_ms || row.timestamp_ms > max_ms {
                         continue;
                     }
-                    if let Some(out) = position_of.get(&row.series).and_then(|&i| samples.get_mut(i)) {
+                    if let Some(out) = position_of
+                        .get(&row.series)
+                        .and_then(|&i| samples.get_mut(i))
+                    {
                         out.push((row.timestamp_ms, row.value));
                     }
                 }
@@ -425,7 +474,13 @@ impl Storage {
     }
 
     /// Values of label `name` over the selected series, sorted.
-    pub fn label_values(&self, name: &str, selectors: &[Vec<Matcher>], min_ms: i64, max_ms: i64) -> Vec<String> {
+    pub fn label_values(
+        &self,
+        name: &str,
+        selectors: &[Vec<Matcher>],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> Vec<String> {
         let index = self.index.borrow();
         let mut values = std::collections::BTreeSet::new();
         for series in select_any(&index, selectors, min_ms, max_ms) {
@@ -449,18 +504,30 @@ impl Storage {
         let partitions = self.partitions.borrow();
         let mut stats = self.stats.borrow_mut();
         stats.parts = partitions.values().map(|p| p.small.len() as u64).sum();
-        stats.part_rows = partitions.values().flat_map(|p| p.small.iter()).map(|(_, p)| p.metadata.rows).sum();
+        stats.part_rows = partitions
+            .values()
+            .flat_map(|p| p.small.iter())
+            .map(|(_, p)| p.metadata.rows)
+            .sum();
         stats.series = self.index.borrow().len() as u64;
         stats.buffered_rows = self.buffer.borrow().len() as u64;
     }
 }
 
 /// Series matching any of `selectors` (every series when there are none) within the time range, ascending.
-fn select_any(index: &Index, selectors: &[Vec<Matcher>], min_ms: i64, max_ms: i64) -> Vec<SeriesRef> {
+fn select_any(
+    index: &Index,
+    selectors: &[Vec<Matcher>],
+    min_ms: i64,
+    max_ms: i64,
+) -> Vec<SeriesRef> {
     if selectors.is_empty() {
         return search::select(index, &[], min_ms, max_ms);
     }
-    let mut refs: Vec<SeriesRef> = selectors.iter().flat_map(|m| search::select(index, m, min_ms, max_ms)).collect();
+    let mut refs: Vec<SeriesRef> = selectors
+        .iter()
+        .flat_map(|m| search::select(index, m, min_ms, max_ms))
+        .collect();
     refs.sort_unstable();
     refs.dedup();
     refs
@@ -473,7 +540,10 @@ fn build_part(samples: &[(Tsid, i64, f64)], zstd_level: i32) -> PartBuilder {
     let mut values: Vec<f64> = Vec::new();
     let mut start = 0;
     while let Some(&(tsid, _, _)) = samples.get(start) {
-        let end = start + samples.get(start..).map_or(0, |rest| rest.iter().take_while(|s| s.0 == tsid).count());
+        let end = start
+            + samples
+                .get(start..)
+                .map_or(0, |rest| rest.iter().take_while(|s| s.0 == tsid).count());
         timestamps.clear();
         values.clear();
         for &(_, ts, value) in samples.get(start..end).unwrap_or_default() {
@@ -496,7 +566,9 @@ fn build_part(samples: &[(Tsid, i64, f64)], zstd_level: i32) -> PartBuilder {
 fn dedup_keep_last(points: &mut Vec<(i64, f64)>) {
     let mut write = 0usize;
     for read in 0..points.len() {
-        let Some(&point) = points.get(read) else { break };
+        let Some(&point) = points.get(read) else {
+            break;
+        };
         if write > 0 && points.get(write - 1).is_some_and(|p| p.0 == point.0) {
             if let Some(slot) = points.get_mut(write - 1) {
                 *slot = point;
@@ -516,20 +588,32 @@ async fn open_partitions(data: &Path) -> io::Result<(BTreeMap<PartitionKey, Part
     let mut partitions = BTreeMap::new();
     let mut next_part_id = 1;
     for name in fs::list_dir(data).await? {
-        let Some(key) = name.strip_suffix(".parts.json").and_then(PartitionKey::parse) else {
+        let Some(key) = name
+            .strip_suffix(".parts.json")
+            .and_then(PartitionKey::parse)
+        else {
             if name.ends_with(".tmp") {
-                std::fs::remove_file(data.join(&name)).map_err(|e| fs::with_path(e, "remove", &data.join(&name)))?;
+                std::fs::remove_file(data.join(&name))
+                    .map_err(|e| fs::with_path(e, "remove", &data.join(&name)))?;
             }
             continue;
         };
         let path = data.join(&name);
         let bytes = fs::read_small_file(&path).await?.unwrap_or_default();
-        let list: PartsList = serde_json::from_slice(&bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{} is corrupt: {e}", path.display())))?;
+        let list: PartsList = serde_json::from_slice(&bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is corrupt: {e}", path.display()),
+            )
+        })?;
         let mut partition = Partition::default();
         for part in &list.small {
-            let id = u64::from_str_radix(part, 16)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("{}: bad part name {part:?}", path.display())))?;
+            let id = u64::from_str_radix(part, 16).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: bad part name {part:?}", path.display()),
+                )
+            })?;
             next_part_id = next_part_id.max(id + 1);
             let dir = data.join("small").join(key.to_string()).join(part);
             partition.small.push((id, Rc::new(Part::open(&dir).await?)));
@@ -545,7 +629,10 @@ async fn open_partitions(data: &Path) -> io::Result<(BTreeMap<PartitionKey, Part
             .unwrap_or_default();
         for entry in fs::list_dir(&month_dir).await? {
             if !live.contains(&entry) {
-                log::info!("removing uncommitted part {}", month_dir.join(&entry).display());
+                log::info!(
+                    "removing uncommitted part {}",
+                    month_dir.join(&entry).display()
+                );
                 fs::remove_dir_all(&month_dir.join(&entry)).await?;
             }
             if let Ok(id) = u64::from_str_radix(entry.trim_start_matches("tmp-"), 16) {

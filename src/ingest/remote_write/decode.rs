@@ -74,15 +74,24 @@ pub struct Decoded {
 }
 
 /// Decompresses and decodes a snappy remote_write body for `shards` shards.
-pub fn decode(body: &[u8], shards: usize, max_bytes: usize, limits: &LabelLimits) -> Result<Decoded, DecodeError> {
+pub fn decode(
+    body: &[u8],
+    shards: usize,
+    max_bytes: usize,
+    limits: &LabelLimits,
+) -> Result<Decoded, DecodeError> {
     let size = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
     if size > max_bytes {
-        return Err(DecodeError::TooLarge { size, limit: max_bytes });
+        return Err(DecodeError::TooLarge {
+            size,
+            limit: max_bytes,
+        });
     }
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| DecodeError::Snappy(e.to_string()))?;
-    let request = WriteRequest::decode(Bytes::from(raw)).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+    let request =
+        WriteRequest::decode(Bytes::from(raw)).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     Ok(split_by_shard(&request, shards, limits))
 }
 
@@ -100,7 +109,11 @@ pub fn split_by_shard(request: &WriteRequest, shards: usize, limits: &LabelLimit
         if series.samples.is_empty() {
             continue;
         }
-        let labels: Vec<(&[u8], &[u8])> = series.labels.iter().map(|l| (l.name.as_ref(), l.value.as_ref())).collect();
+        let labels: Vec<(&[u8], &[u8])> = series
+            .labels
+            .iter()
+            .map(|l| (l.name.as_ref(), l.value.as_ref()))
+            .collect();
         if let Err(reason) = sorted_valid_order(&labels, limits, &mut order) {
             decoded.rejected_series += 1;
             decoded.rejected_samples += series.samples.len() as u64;
@@ -115,8 +128,11 @@ pub fn split_by_shard(request: &WriteRequest, shards: usize, limits: &LabelLimit
                 encode_canonical_label(name, value, &mut canonical);
             }
         }
-        let shard = (xxhash_rust::xxh3::xxh3_64(&canonical) % decoded.batches.len() as u64) as usize;
-        let Some(batch) = decoded.batches.get_mut(shard) else { continue };
+        let shard =
+            (xxhash_rust::xxh3::xxh3_64(&canonical) % decoded.batches.len() as u64) as usize;
+        let Some(batch) = decoded.batches.get_mut(shard) else {
+            continue;
+        };
         batch.labels.extend_from_slice(&canonical);
         for sample in &series.samples {
             batch.push_sample(sample.timestamp, sample.value);
@@ -128,21 +144,33 @@ pub fn split_by_shard(request: &WriteRequest, shards: usize, limits: &LabelLimit
 }
 
 /// Checks a series' labels and fills `order` with the indexes of its non-empty labels in name order.
-fn sorted_valid_order(labels: &[(&[u8], &[u8])], limits: &LabelLimits, order: &mut Vec<usize>) -> Result<(), String> {
+fn sorted_valid_order(
+    labels: &[(&[u8], &[u8])],
+    limits: &LabelLimits,
+    order: &mut Vec<usize>,
+) -> Result<(), String> {
     order.clear();
     if labels.len() > limits.max_labels {
-        return Err(format!("{} labels, more than the limit of {} (--max-labels-per-series)", labels.len(), limits.max_labels));
+        return Err(format!(
+            "{} labels, more than the limit of {} (--max-labels-per-series)",
+            labels.len(),
+            limits.max_labels
+        ));
     }
     for (i, &(name, value)) in labels.iter().enumerate() {
         if name.is_empty() {
             return Err("empty label name".to_string());
         }
-        let name_text = std::str::from_utf8(name).map_err(|_| "label name is not valid UTF-8".to_string())?;
+        let name_text =
+            std::str::from_utf8(name).map_err(|_| "label name is not valid UTF-8".to_string())?;
         if std::str::from_utf8(value).is_err() {
             return Err(format!("value of label {name_text:?} is not valid UTF-8"));
         }
         if name.len() > limits.max_name_bytes {
-            return Err(format!("label name {name_text:?} is longer than {} bytes (--max-label-name-bytes)", limits.max_name_bytes));
+            return Err(format!(
+                "label name {name_text:?} is longer than {} bytes (--max-label-name-bytes)",
+                limits.max_name_bytes
+            ));
         }
         if value.len() > limits.max_value_bytes {
             return Err(format!(
@@ -158,7 +186,9 @@ fn sorted_valid_order(labels: &[(&[u8], &[u8])], limits: &LabelLimits, order: &m
     if order.is_empty() {
         return Err("no labels with a value".to_string());
     }
-    let is_sorted = order.windows(2).all(|w| labels.get(w[0]).map(|l| l.0) < labels.get(w[1]).map(|l| l.0));
+    let is_sorted = order
+        .windows(2)
+        .all(|w| labels.get(w[0]).map(|l| l.0) < labels.get(w[1]).map(|l| l.0));
     if !is_sorted {
         order.sort_by_key(|&i| labels.get(i).map(|l| l.0));
     }
@@ -166,7 +196,10 @@ fn sorted_valid_order(labels: &[(&[u8], &[u8])], limits: &LabelLimits, order: &m
     let mut names: Vec<&[u8]> = labels.iter().map(|l| l.0).collect();
     names.sort_unstable();
     if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("duplicate label name {:?}", String::from_utf8_lossy(pair[0])));
+        return Err(format!(
+            "duplicate label name {:?}",
+            String::from_utf8_lossy(pair[0])
+        ));
     }
     Ok(())
 }
@@ -210,7 +243,10 @@ mod tests {
                     value: Bytes::copy_from_slice(v),
                 })
                 .collect(),
-            samples: vec![Sample { value: 1.0, timestamp: 5 }],
+            samples: vec![Sample {
+                value: 1.0,
+                timestamp: 5,
+            }],
             exemplars: vec![],
             histograms: vec![],
         }
@@ -219,7 +255,11 @@ mod tests {
     #[test]
     fn routes_by_canonical_hash_and_sorts() {
         let request = WriteRequest {
-            timeseries: vec![series(&[(b"job", b"a"), (b"__name__", b"up"), (b"empty", b"")])],
+            timeseries: vec![series(&[
+                (b"job", b"a"),
+                (b"__name__", b"up"),
+                (b"empty", b""),
+            ])],
             metadata: vec![],
         };
         let decoded = split_by_shard(&request, 3, &LIMITS);
@@ -242,22 +282,44 @@ mod tests {
                 series(&[(b"a", b"1"), (b"a", b"2")]),
                 series(&[(b"a", b"\xff")]),
                 series(&[(b"a", &long)]),
-                series(&[(b"a", b"1"), (b"b", b"1"), (b"c", b"1"), (b"d", b"1"), (b"e", b"1")]),
+                series(&[
+                    (b"a", b"1"),
+                    (b"b", b"1"),
+                    (b"c", b"1"),
+                    (b"d", b"1"),
+                    (b"e", b"1"),
+                ]),
             ],
             metadata: vec![],
         };
         let decoded = split_by_shard(&request, 2, &LIMITS);
         assert_eq!(decoded.samples, 1);
         assert_eq!(decoded.rejected_series, 5);
-        assert!(decoded.first_rejection.unwrap().contains("empty label name"));
+        assert!(decoded
+            .first_rejection
+            .unwrap()
+            .contains("empty label name"));
     }
 
     #[test]
     fn broken_bodies_are_errors() {
-        assert!(matches!(decode(b"\xff\xff\xff", 1, 1 << 20, &LIMITS), Err(DecodeError::Snappy(_))));
-        let garbage = snap::raw::Encoder::new().compress_vec(b"\x0a\xff\xff").unwrap();
-        assert!(matches!(decode(&garbage, 1, 1 << 20, &LIMITS), Err(DecodeError::Protobuf(_))));
-        let big = snap::raw::Encoder::new().compress_vec(&vec![0u8; 5000]).unwrap();
-        assert!(matches!(decode(&big, 1, 1000, &LIMITS), Err(DecodeError::TooLarge { .. })));
+        assert!(matches!(
+            decode(b"\xff\xff\xff", 1, 1 << 20, &LIMITS),
+            Err(DecodeError::Snappy(_))
+        ));
+        let garbage = snap::raw::Encoder::new()
+            .compress_vec(b"\x0a\xff\xff")
+            .unwrap();
+        assert!(matches!(
+            decode(&garbage, 1, 1 << 20, &LIMITS),
+            Err(DecodeError::Protobuf(_))
+        ));
+        let big = snap::raw::Encoder::new()
+            .compress_vec(&vec![0u8; 5000])
+            .unwrap();
+        assert!(matches!(
+            decode(&big, 1, 1000, &LIMITS),
+            Err(DecodeError::TooLarge { .. })
+        ));
     }
 }

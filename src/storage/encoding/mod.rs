@@ -34,18 +34,30 @@ impl BlockEncoding {
 
     /// Decodes it; returns the unread tail.
     pub fn decode(src: &[u8]) -> Result<(Self, &[u8]), DecodeError> {
-        let (&kind, rest) = src.split_first().ok_or_else(|| DecodeError("truncated encoding".into()))?;
+        let (&kind, rest) = src
+            .split_first()
+            .ok_or_else(|| DecodeError("truncated encoding".into()))?;
         Ok((BlockEncoding { kind }, rest))
     }
 }
 
 /// Appends the encoded columns of one block.
-pub fn encode_block(timestamps: &[i64], values: &[f64], zstd_level: i32, ts_out: &mut Vec<u8>, values_out: &mut Vec<u8>) -> BlockEncoding {
+pub fn encode_block(
+    timestamps: &[i64],
+    values: &[f64],
+    zstd_level: i32,
+    ts_out: &mut Vec<u8>,
+    values_out: &mut Vec<u8>,
+) -> BlockEncoding {
     assert_eq!(timestamps.len(), values.len(), "BUG: column lengths differ");
     let raw_ts: Vec<u8> = timestamps.iter().flat_map(|t| t.to_le_bytes()).collect();
-    let raw_values: Vec<u8> = values.iter().flat_map(|v| v.to_bits().to_le_bytes()).collect();
+    let raw_values: Vec<u8> = values
+        .iter()
+        .flat_map(|v| v.to_bits().to_le_bytes())
+        .collect();
     ts_out.extend_from_slice(&zstd::bulk::compress(&raw_ts, zstd_level).unwrap_or_default());
-    values_out.extend_from_slice(&zstd::bulk::compress(&raw_values, zstd_level).unwrap_or_default());
+    values_out
+        .extend_from_slice(&zstd::bulk::compress(&raw_values, zstd_level).unwrap_or_default());
     BlockEncoding { kind: 0 }
 }
 
@@ -61,18 +73,24 @@ pub fn decode_block(
     if rows > MAX_ROWS_PER_BLOCK {
         return Err(DecodeError(format!("{rows} rows")));
     }
-    let raw_ts = zstd::bulk::decompress(ts_bytes, rows * 8).map_err(|e| DecodeError(e.to_string()))?;
-    let raw_values = zstd::bulk::decompress(values_bytes, rows * 8).map_err(|e| DecodeError(e.to_string()))?;
+    let raw_ts =
+        zstd::bulk::decompress(ts_bytes, rows * 8).map_err(|e| DecodeError(e.to_string()))?;
+    let raw_values =
+        zstd::bulk::decompress(values_bytes, rows * 8).map_err(|e| DecodeError(e.to_string()))?;
     if raw_ts.len() != rows * 8 || raw_values.len() != rows * 8 {
         return Err(DecodeError("column length".into()));
     }
     ts_dst.clear();
     values_dst.clear();
     for chunk in raw_ts.chunks_exact(8) {
-        ts_dst.push(i64::from_le_bytes(chunk.try_into().map_err(|_| DecodeError("ts".into()))?));
+        ts_dst.push(i64::from_le_bytes(
+            chunk.try_into().map_err(|_| DecodeError("ts".into()))?,
+        ));
     }
     for chunk in raw_values.chunks_exact(8) {
-        values_dst.push(f64::from_bits(u64::from_le_bytes(chunk.try_into().map_err(|_| DecodeError("value".into()))?)));
+        values_dst.push(f64::from_bits(u64::from_le_bytes(
+            chunk.try_into().map_err(|_| DecodeError("value".into()))?,
+        )));
     }
     Ok(())
 }

@@ -113,7 +113,12 @@ mod tests {
     #[test]
     fn pinned_size_and_round_trip() {
         let header = BlockHeader {
-            tsid: Tsid { metric_group_id: 1, job_id: 2, instance_id: 3, metric_id: 4 },
+            tsid: Tsid {
+                metric_group_id: 1,
+                job_id: 2,
+                instance_id: 3,
+                metric_id: 4,
+            },
             min_timestamp_ms: -5,
             max_timestamp_ms: 6,
             rows: 7,

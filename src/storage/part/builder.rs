@@ -36,15 +36,30 @@ impl PartBuilder {
     /// Adds one series' samples (sorted by time, any length); cut into blocks of at most `MAX_ROWS_PER_BLOCK`.
     pub fn add_series(&mut self, tsid: Tsid, timestamps: &[i64], values: &[f64]) {
         assert_eq!(timestamps.len(), values.len(), "BUG: column lengths differ");
-        debug_assert!(timestamps.windows(2).all(|w| w[0] <= w[1]), "BUG: unsorted timestamps");
-        debug_assert!(self.headers.last().is_none_or(|h| h.tsid <= tsid), "BUG: series out of TSID order");
-        for (ts, vs) in timestamps.chunks(MAX_ROWS_PER_BLOCK).zip(values.chunks(MAX_ROWS_PER_BLOCK)) {
+        debug_assert!(
+            timestamps.windows(2).all(|w| w[0] <= w[1]),
+            "BUG: unsorted timestamps"
+        );
+        debug_assert!(
+            self.headers.last().is_none_or(|h| h.tsid <= tsid),
+            "BUG: series out of TSID order"
+        );
+        for (ts, vs) in timestamps
+            .chunks(MAX_ROWS_PER_BLOCK)
+            .zip(values.chunks(MAX_ROWS_PER_BLOCK))
+        {
             let (Some(&min), Some(&max)) = (ts.first(), ts.last()) else {
                 continue;
             };
             let ts_offset = self.timestamps.len();
             let values_offset = self.values.len();
-            let encoding = encode_block(ts, vs, self.zstd_level, &mut self.timestamps, &mut self.values);
+            let encoding = encode_block(
+                ts,
+                vs,
+                self.zstd_level,
+                &mut self.timestamps,
+                &mut self.values,
+            );
             self.headers.push(BlockHeader {
                 tsid,
                 min_timestamp_ms: min,
@@ -75,7 +90,8 @@ impl PartBuilder {
             for header in chunk {
                 header.encode(&mut raw);
             }
-            let compressed = zstd::bulk::compress(&raw, INDEX_ZSTD_LEVEL).unwrap_or_else(|_| raw.clone());
+            let compressed =
+                zstd::bulk::compress(&raw, INDEX_ZSTD_LEVEL).unwrap_or_else(|_| raw.clone());
             let Some(first) = chunk.first() else { continue };
             MetaindexRow {
                 first_tsid: first.tsid,
@@ -92,8 +108,18 @@ impl PartBuilder {
         let metadata = PartMetadata {
             rows: self.rows,
             blocks: self.headers.len() as u64,
-            min_timestamp_ms: self.headers.iter().map(|h| h.min_timestamp_ms).min().unwrap_or(0),
-            max_timestamp_ms: self.headers.iter().map(|h| h.max_timestamp_ms).max().unwrap_or(0),
+            min_timestamp_ms: self
+                .headers
+                .iter()
+                .map(|h| h.min_timestamp_ms)
+                .min()
+                .unwrap_or(0),
+            max_timestamp_ms: self
+                .headers
+                .iter()
+                .map(|h| h.max_timestamp_ms)
+                .max()
+                .unwrap_or(0),
         };
         (index, metaindex, metadata)
     }

@@ -79,15 +79,22 @@ impl Part {
 
     /// Opens a committed part and loads its block headers.
     pub async fn open(dir: &Path) -> io::Result<Part> {
-        let corrupt = |what: String| io::Error::new(io::ErrorKind::InvalidData, format!("part {} is corrupt: {what}", dir.display()));
+        let corrupt = |what: String| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("part {} is corrupt: {what}", dir.display()),
+            )
+        };
         let metadata_bytes = fs::read_small_file(&dir.join(METADATA_FILE))
             .await?
             .ok_or_else(|| corrupt("metadata.json missing".into()))?;
-        let metadata: PartMetadata = serde_json::from_slice(&metadata_bytes).map_err(|e| corrupt(e.to_string()))?;
+        let metadata: PartMetadata =
+            serde_json::from_slice(&metadata_bytes).map_err(|e| corrupt(e.to_string()))?;
         let metaindex_bytes = fs::read_small_file(&dir.join(METAINDEX_FILE))
             .await?
             .ok_or_else(|| corrupt("metaindex.bin missing".into()))?;
-        let metaindex_raw = zstd::stream::decode_all(metaindex_bytes.as_slice()).map_err(|e| corrupt(e.to_string()))?;
+        let metaindex_raw = zstd::stream::decode_all(metaindex_bytes.as_slice())
+            .map_err(|e| corrupt(e.to_string()))?;
         let mut rows = Vec::new();
         let mut rest = metaindex_raw.as_slice();
         while !rest.is_empty() {
@@ -95,15 +102,20 @@ impl Part {
             rows.push(row);
             rest = tail;
         }
-        let index_bytes = fs::read_small_file(&dir.join(INDEX_FILE)).await?.ok_or_else(|| corrupt("index.bin missing".into()))?;
+        let index_bytes = fs::read_small_file(&dir.join(INDEX_FILE))
+            .await?
+            .ok_or_else(|| corrupt("index.bin missing".into()))?;
         let mut headers = Vec::with_capacity(metadata.blocks.min(1 << 24) as usize);
         for row in &rows {
             let start = row.index_offset as usize;
             let block = index_bytes
                 .get(start..start + row.index_size as usize)
                 .ok_or_else(|| corrupt("index block out of range".into()))?;
-            let raw = zstd::bulk::decompress(block, row.headers as usize * block_header::BLOCK_HEADER_SIZE)
-                .map_err(|e| corrupt(e.to_string()))?;
+            let raw = zstd::bulk::decompress(
+                block,
+                row.headers as usize * block_header::BLOCK_HEADER_SIZE,
+            )
+            .map_err(|e| corrupt(e.to_string()))?;
             let mut rest = raw.as_slice();
             while !rest.is_empty() {
                 let (header, tail) = BlockHeader::decode(rest).map_err(corrupt)?;
@@ -112,10 +124,18 @@ impl Part {
             }
         }
         if headers.len() as u64 != metadata.blocks {
-            return Err(corrupt(format!("{} block headers, metadata says {}", headers.len(), metadata.blocks)));
+            return Err(corrupt(format!(
+                "{} block headers, metadata says {}",
+                headers.len(),
+                metadata.blocks
+            )));
         }
-        let timestamps = DmaFile::open(dir.join(TIMESTAMPS_FILE)).await.map_err(io::Error::from)?;
-        let values = DmaFile::open(dir.join(VALUES_FILE)).await.map_err(io::Error::from)?;
+        let timestamps = DmaFile::open(dir.join(TIMESTAMPS_FILE))
+            .await
+            .map_err(io::Error::from)?;
+        let values = DmaFile::open(dir.join(VALUES_FILE))
+            .await
+            .map_err(io::Error::from)?;
         let timestamps_size = timestamps.file_size().await.map_err(io::Error::from)?;
         let values_size = values.file_size().await.map_err(io::Error::from)?;
         for header in &headers {
@@ -142,14 +162,24 @@ impl Part {
     }
 
     /// Reads the samples of `wanted` (sorted TSIDs) within `[min_ms, max_ms]`; one entry per block read.
-    pub async fn read(&self, wanted: &[Tsid], min_ms: i64, max_ms: i64) -> io::Result<Vec<SeriesSamples>> {
+    pub async fn read(
+        &self,
+        wanted: &[Tsid],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> io::Result<Vec<SeriesSamples>> {
         if self.metadata.max_timestamp_ms < min_ms || self.metadata.min_timestamp_ms > max_ms {
             return Ok(Vec::new());
         }
         let mut picked: Vec<(usize, &BlockHeader)> = Vec::new();
         for (position, tsid) in wanted.iter().enumerate() {
             let start = self.headers.partition_point(|h| h.tsid < *tsid);
-            for header in self.headers.iter().skip(start).take_while(|h| h.tsid == *tsid) {
+            for header in self
+                .headers
+                .iter()
+                .skip(start)
+                .take_while(|h| h.tsid == *tsid)
+            {
                 if header.max_timestamp_ms >= min_ms && header.min_timestamp_ms <= max_ms {
                     picked.push((position, header));
                 }
@@ -166,7 +196,13 @@ impl Part {
         Ok(out)
     }
 
-    async fn read_group(&self, group: &[(usize, &BlockHeader)], min_ms: i64, max_ms: i64, out: &mut Vec<SeriesSamples>) -> io::Result<()> {
+    async fn read_group(
+        &self,
+        group: &[(usize, &BlockHeader)],
+        min_ms: i64,
+        max_ms: i64,
+        out: &mut Vec<SeriesSamples>,
+    ) -> io::Result<()> {
         let (Some((_, first)), Some((_, last))) = (group.first(), group.last()) else {
             return Ok(());
         };
@@ -174,22 +210,35 @@ impl Part {
         let ts_end = last.timestamps_offset + u64::from(last.timestamps_size);
         let values_start = first.values_offset;
         let values_end = last.values_offset + u64::from(last.values_size);
-        let ts_bytes = read_clamped(&self.timestamps, self.timestamps_size, ts_start, ts_end).await?;
-        let values_bytes = read_clamped(&self.values, self.values_size, values_start, values_end).await?;
+        let ts_bytes =
+            read_clamped(&self.timestamps, self.timestamps_size, ts_start, ts_end).await?;
+        let values_bytes =
+            read_clamped(&self.values, self.values_size, values_start, values_end).await?;
         for (position, header) in group {
             let ts_from = (header.timestamps_offset - ts_start) as usize;
             let values_from = (header.values_offset - values_start) as usize;
             let ts_slice = ts_bytes.get(ts_from..ts_from + header.timestamps_size as usize);
-            let values_slice = values_bytes.get(values_from..values_from + header.values_size as usize);
+            let values_slice =
+                values_bytes.get(values_from..values_from + header.values_size as usize);
             let (Some(ts_slice), Some(values_slice)) = (ts_slice, values_slice) else {
                 return Err(self.corrupt("short read"));
             };
             let mut timestamps = Vec::with_capacity(header.rows as usize);
             let mut values = Vec::with_capacity(header.rows as usize);
-            decode_block(&header.encoding, header.rows as usize, ts_slice, values_slice, &mut timestamps, &mut values)
-                .map_err(|e| self.corrupt(&e.to_string()))?;
+            decode_block(
+                &header.encoding,
+                header.rows as usize,
+                ts_slice,
+                values_slice,
+                &mut timestamps,
+                &mut values,
+            )
+            .map_err(|e| self.corrupt(&e.to_string()))?;
             if header.min_timestamp_ms < min_ms || header.max_timestamp_ms > max_ms {
-                let keep: Vec<bool> = timestamps.iter().map(|&t| t >= min_ms && t <= max_ms).collect();
+                let keep: Vec<bool> = timestamps
+                    .iter()
+                    .map(|&t| t >= min_ms && t <= max_ms)
+                    .collect();
                 let mut i = 0;
                 timestamps.retain(|_| {
                     i += 1;
@@ -218,22 +267,31 @@ impl Part {
     }
 
     fn corrupt(&self, what: &str) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, format!("part {} is corrupt: {what}", self.dir.display()))
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("part {} is corrupt: {what}", self.dir.display()),
+        )
     }
 }
 
 /// Where the group of picked blocks starting at `start` ends: blocks whose bytes lie close together.
 fn coalesce_end(picked: &[(usize, &BlockHeader)], start: usize) -> usize {
-    let Some((_, first)) = picked.get(start) else { return start };
+    let Some((_, first)) = picked.get(start) else {
+        return start;
+    };
     let mut end = start + 1;
     let mut ts_end = first.timestamps_offset + u64::from(first.timestamps_size);
     let mut values_end = first.values_offset + u64::from(first.values_size);
     while let Some((_, next)) = picked.get(end) {
         let ordered = next.timestamps_offset >= ts_end && next.values_offset >= values_end;
-        let close = next.timestamps_offset - ts_end.min(next.timestamps_offset) < COALESCE_GAP_BYTES
+        let close = next.timestamps_offset - ts_end.min(next.timestamps_offset)
+            < COALESCE_GAP_BYTES
             && next.values_offset - values_end.min(next.values_offset) < COALESCE_GAP_BYTES;
-        let small = next.timestamps_offset + u64::from(next.timestamps_size) - first.timestamps_offset < MAX_READ_BYTES
-            && next.values_offset + u64::from(next.values_size) - first.values_offset < MAX_READ_BYTES;
+        let small = next.timestamps_offset + u64::from(next.timestamps_size)
+            - first.timestamps_offset
+            < MAX_READ_BYTES
+            && next.values_offset + u64::from(next.values_size) - first.values_offset
+                < MAX_READ_BYTES;
         if !(ordered && close && small) {
             break;
         }
@@ -250,7 +308,10 @@ async fn read_clamped(file: &DmaFile, file_size: u64, start: u64, end: u64) -> i
     if start >= end {
         return Ok(Vec::new());
     }
-    let result = file.read_at(start, (end - start) as usize).await.map_err(io::Error::from)?;
+    let result = file
+        .read_at(start, (end - start) as usize)
+        .await
+        .map_err(io::Error::from)?;
     let len = ((end - start) as usize).min(result.len());
     Ok(result.get(..len).unwrap_or_default().to_vec())
 }
