@@ -48,10 +48,18 @@ impl Api {
     }
 }
 
+/// A per-shard metric: name, type, help, and how to read it from a shard's stats.
+type MetricSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&ShardStats) -> u64,
+);
+
 /// Renders the per-shard counters.
 pub fn render_metrics(stats: &[ShardStats]) -> String {
     let mut out = String::new();
-    let storage_metrics: [(&str, &str, &str, fn(&ShardStats) -> u64); 8] = [
+    let storage_metrics: [MetricSpec; 8] = [
         (
             "strata_rows_ingested_total",
             "counter",

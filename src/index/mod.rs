@@ -31,6 +31,9 @@ pub struct SeriesEntry {
     pub max_timestamp_ms: i64,
 }
 
+/// label value → series holding it, ascending.
+pub type ValuePostings = HashMap<Box<str>, Vec<SeriesRef>, RandomState>;
+
 /// The in-memory registry of a shard's series with its postings.
 #[derive(Default)]
 pub struct Index {
@@ -38,7 +41,7 @@ pub struct Index {
     by_canonical: HashMap<Box<[u8]>, SeriesRef, RandomState>,
     by_metric_id: HashMap<u64, SeriesRef, RandomState>,
     /// label name → label value → series holding that pair, ascending.
-    postings: HashMap<Box<str>, HashMap<Box<str>, Vec<SeriesRef>, RandomState>, RandomState>,
+    postings: HashMap<Box<str>, ValuePostings, RandomState>,
     next_metric_id: u64,
     /// Series registered since the last series-log write.
     unpersisted: Vec<SeriesRef>,
@@ -147,7 +150,7 @@ impl Index {
     }
 
     /// The values of label `name` and the series holding each.
-    pub fn values_of(&self, name: &str) -> Option<&HashMap<Box<str>, Vec<SeriesRef>, RandomState>> {
+    pub fn values_of(&self, name: &str) -> Option<&ValuePostings> {
         self.postings.get(name)
     }
 

@@ -12,10 +12,8 @@ pub fn check(shards: usize) -> Result<(), String> {
     let (soft, hard) =
         sys::memlock_limit().map_err(|e| format!("cannot read the locked-memory limit: {e}"))?;
     let mut soft = soft;
-    if soft < hard {
-        if sys::set_memlock_soft(hard, hard).is_ok() {
-            soft = hard;
-        }
+    if soft < hard && sys::set_memlock_soft(hard, hard).is_ok() {
+        soft = hard;
     }
     if soft < MIN_MEMLOCK_BYTES {
         return Err(format!(
