@@ -2,9 +2,14 @@
 //! remote_write workload file; `ingest` sends it to one or more servers and
 //! reports what they accepted, how fast, and at what latency.
 
+#![deny(unsafe_code)]
+
+mod cpu_time;
 mod duration_arg;
 mod error;
 mod gen;
+mod http_client;
+mod ingest;
 mod prng;
 mod workload_file;
 mod workload_header;
@@ -26,12 +31,15 @@ struct Cli {
 enum Command {
     /// Generate a workload file of pre-encoded remote_write requests.
     Gen(gen::GenArgs),
+    /// Send a workload file to remote_write targets and report throughput and latency.
+    Ingest(ingest::IngestArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Gen(args) => gen::run(args),
+        Command::Ingest(args) => ingest::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

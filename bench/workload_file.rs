@@ -27,8 +27,6 @@ pub const HEADER_CAPACITY: u32 = 4096;
 /// Largest request body a reader accepts: far above anything `gen` writes
 /// (500 series ≈ 20 KiB), small enough that a corrupt length cannot ask for gigabytes.
 pub const MAX_BODY_BYTES: u32 = 64 << 20;
-/// Bytes before the first frame.
-pub const FRAMES_OFFSET: u64 = 16 + HEADER_CAPACITY as u64;
 
 /// Appends frames to a workload file, then fills in the header.
 pub struct WorkloadWriter<W: Write + Seek> {
@@ -158,6 +156,9 @@ fn read_u32(src: &[u8]) -> Option<(u32, &[u8])> {
 mod tests {
     use super::*;
     use std::io::Cursor;
+
+    /// Bytes before the first frame.
+    const FRAMES_OFFSET: u64 = 16 + HEADER_CAPACITY as u64;
 
     fn sample_file() -> Vec<u8> {
         let mut writer = WorkloadWriter::new(Cursor::new(Vec::new())).unwrap();
