@@ -82,9 +82,11 @@ impl Fleet {
         self.order.sort_unstable();
         let interval_seconds = self.config.interval_ms as f64 / 1000.0;
         for &(timestamp, _, slot) in &self.order {
-            if let Some(old) = retired.iter().find(|(s, _)| *s == slot) {
-                old.1
-                    .emit_stale(&mut |series, value| sink.sample(series, timestamp, value));
+            // `retired` is sorted by slot.
+            if let Ok(found) = retired.binary_search_by_key(&slot, |(s, _)| *s) {
+                if let Some((_, old)) = retired.get(found) {
+                    old.emit_stale(&mut |series, value| sink.sample(series, timestamp, value));
+                }
             }
             if let Some(host) = self.hosts.get_mut(slot) {
                 host.scrape(interval_seconds, timestamp, &mut |series, value| {
@@ -94,7 +96,7 @@ impl Fleet {
         }
     }
 
-    /// Replaces hosts if `round` is a churn point; returns (slot, old host) pairs.
+    /// Replaces hosts if `round` is a churn point; returns (slot, old host) pairs sorted by slot.
     fn churn(&mut self, round: u64, round_start_ms: i64) -> Vec<(usize, Host)> {
         let every = self.config.churn_every;
         if every == 0 || round == 0 || round % every != 0 {

@@ -75,6 +75,9 @@ pub struct GenArgs {
     pub series_per_request: u64,
 }
 
+/// How often a long `gen` reports its progress on stderr.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Default scrape rounds: one minute at the default interval.
 const DEFAULT_SCRAPES: u64 = 6;
 
@@ -157,12 +160,14 @@ pub fn run(args: &GenArgs) -> Result<(), BenchError> {
         churn_fraction: header.churn_fraction,
         churn_every: header.churn_every_scrapes,
     });
+    let mut last_progress = started;
     for round in 0..header.scrapes {
         fleet.round(round, &mut batcher);
         // Requests never span two rounds: each scrape round is sent as its own batch of requests.
         batcher.flush();
-        if started.elapsed() > Duration::from_secs(2) {
-            eprint!("\rgen: round {}/{}", round + 1, header.scrapes);
+        if last_progress.elapsed() >= PROGRESS_INTERVAL {
+            last_progress = std::time::Instant::now();
+            eprintln!("gen: round {}/{}", round + 1, header.scrapes);
         }
     }
     header.totals.series = fleet.hosts_created() * header.series_per_host;

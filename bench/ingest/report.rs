@@ -103,8 +103,8 @@ pub struct ClientCpu {
     pub user_seconds: f64,
     /// System time, seconds.
     pub system_seconds: f64,
-    /// (user + system) / samples accepted, nanoseconds.
-    pub ns_per_sample: f64,
+    /// (user + system) / samples accepted, nanoseconds; `None` if nothing was accepted.
+    pub ns_per_sample: Option<f64>,
 }
 
 /// Prints the report for people.
@@ -145,9 +145,13 @@ pub fn print_human(report: &IngestReport) {
             "  latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (mean {:.2}, n={})",
             l.p50, l.p90, l.p99, l.p999, l.max, l.mean, l.count
         );
+        let per_sample = t
+            .client_cpu
+            .ns_per_sample
+            .map_or("n/a".to_string(), |ns| format!("{ns:.0}"));
         println!(
-            "  client CPU: user {:.2}s system {:.2}s = {:.0} ns/sample",
-            t.client_cpu.user_seconds, t.client_cpu.system_seconds, t.client_cpu.ns_per_sample
+            "  client CPU: user {:.2}s system {:.2}s = {per_sample} ns/sample",
+            t.client_cpu.user_seconds, t.client_cpu.system_seconds
         );
         if t.errors.is_empty() {
             println!("  errors: none");

@@ -135,7 +135,8 @@ impl TargetRun {
             client_cpu: ClientCpu {
                 user_seconds: cpu.user.as_secs_f64(),
                 system_seconds: cpu.system.as_secs_f64(),
-                ns_per_sample: cpu.total().as_nanos() as f64 / accepted.max(1) as f64,
+                ns_per_sample: (accepted > 0)
+                    .then(|| cpu.total().as_nanos() as f64 / accepted as f64),
             },
             samples_per_interval: self.intervals,
             last_interval_seconds: self.last_interval.as_secs_f64(),
