@@ -11,6 +11,7 @@ mod connection_worker;
 mod live_counters;
 mod pacer;
 mod report;
+mod server_cpu;
 mod target_run;
 
 use std::sync::Arc;
@@ -61,6 +62,10 @@ pub struct IngestArgs {
     /// Load all targets at the same time instead of one after another.
     #[arg(long)]
     pub parallel_targets: bool,
+    /// PID of the server behind the i-th `--target`, to report its CPU time per sample
+    /// (same machine only; repeat in target order).
+    #[arg(long = "server-pid")]
+    pub server_pids: Vec<u32>,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     pub json_out: Option<String>,
@@ -85,6 +90,9 @@ fn check(args: &IngestArgs) -> Result<(), BenchError> {
     }
     if args.timeout.is_zero() {
         return invalid("--timeout must be positive");
+    }
+    if args.server_pids.len() > args.targets.len() {
+        return invalid("more --server-pid than --target");
     }
     if !args.path.starts_with('/') {
         return invalid("--path must start with /");
@@ -120,8 +128,9 @@ pub fn run(args: &IngestArgs) -> Result<(), BenchError> {
     check(args)?;
     let workload = Arc::new(load(&args.file)?);
     let cpu_before = CpuTime::process();
-    let spawn = |target: &String| {
-        TargetRun::start(job(args, &workload, target), args.connections)
+    let spawn = |(index, target): (usize, &String)| {
+        let server_pid = args.server_pids.get(index).copied();
+        TargetRun::start(job(args, &workload, target), args.connections, server_pid)
             .map_err(|e| BenchError::io("spawn connection threads for", target, e))
     };
     let mut reports = Vec::new();
@@ -129,13 +138,14 @@ pub fn run(args: &IngestArgs) -> Result<(), BenchError> {
         let mut runs = args
             .targets
             .iter()
+            .enumerate()
             .map(spawn)
             .collect::<Result<Vec<_>, _>>()?;
         target_run::monitor(&mut runs);
         reports.extend(runs.into_iter().map(TargetRun::finish));
     } else {
-        for target in &args.targets {
-            let mut runs = [spawn(target)?];
+        for indexed_target in args.targets.iter().enumerate() {
+            let mut runs = [spawn(indexed_target)?];
             target_run::monitor(&mut runs);
             let [run] = runs;
             reports.push(run.finish());

@@ -55,6 +55,8 @@ pub struct TargetReport {
     pub error_examples: BTreeMap<String, String>,
     /// CPU time of this target's connection threads.
     pub client_cpu: ClientCpu,
+    /// CPU time of the server process during the run, if `--server-pid` was given.
+    pub server_cpu: Option<ServerCpu>,
     /// Samples accepted in each second of the run (the last entry may cover less than a second).
     pub samples_per_interval: Vec<u64>,
     /// Length of the last interval, seconds (every other one is 1 s).
@@ -107,6 +109,18 @@ pub struct ClientCpu {
     pub ns_per_sample: Option<f64>,
 }
 
+/// CPU time of the server process while this target was loaded (background
+/// work that continues after the last response is not included).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ServerCpu {
+    /// The process.
+    pub pid: u32,
+    /// User + system seconds, all threads, at /proc's clock-tick resolution.
+    pub cpu_seconds: f64,
+    /// `cpu_seconds` / samples accepted, microseconds; `None` if nothing was accepted.
+    pub us_per_sample: Option<f64>,
+}
+
 /// Prints the report for people.
 pub fn print_human(report: &IngestReport) {
     let w = &report.workload;
@@ -153,6 +167,15 @@ pub fn print_human(report: &IngestReport) {
             "  client CPU: user {:.2}s system {:.2}s = {per_sample} ns/sample",
             t.client_cpu.user_seconds, t.client_cpu.system_seconds
         );
+        if let Some(server) = &t.server_cpu {
+            let per_sample = server
+                .us_per_sample
+                .map_or("n/a".to_string(), |us| format!("{us:.2}"));
+            println!(
+                "  server CPU (pid {}): {:.2}s = {per_sample} µs/sample",
+                server.pid, server.cpu_seconds
+            );
+        }
         if t.errors.is_empty() {
             println!("  errors: none");
         }

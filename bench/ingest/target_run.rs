@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use super::connection_worker::{new_latency_histogram, run_worker, TargetJob, WorkerResult};
 use super::live_counters::LiveCounters;
-use super::report::{ClientCpu, LatencySummary, TargetReport};
+use super::report::{ClientCpu, LatencySummary, ServerCpu, TargetReport};
+use super::server_cpu;
 use crate::cpu_time::CpuTime;
 
 /// How often the monitor checks whether the connections are done, between ticks.
@@ -29,12 +30,19 @@ pub struct TargetRun {
     finished: Option<Instant>,
     /// Length of the final, partial interval.
     last_interval: Duration,
+    /// The server's process, with its CPU seconds at the start and when the run finished.
+    server: Option<(u32, Option<f64>, Option<f64>)>,
 }
 
 impl TargetRun {
     /// Starts `connections` threads sending `job`'s requests.
-    pub fn start(job: TargetJob, connections: u64) -> std::io::Result<TargetRun> {
+    pub fn start(
+        job: TargetJob,
+        connections: u64,
+        server_pid: Option<u32>,
+    ) -> std::io::Result<TargetRun> {
         let job = Arc::new(job);
+        let server = server_pid.map(|pid| (pid, server_cpu::process_cpu_seconds(pid), None));
         let started = Instant::now();
         let mut workers = Vec::new();
         for index in 0..connections {
@@ -60,6 +68,7 @@ impl TargetRun {
             last_tick: started,
             finished: None,
             last_interval: Duration::ZERO,
+            server,
         })
     }
 
@@ -138,6 +147,17 @@ impl TargetRun {
                 ns_per_sample: (accepted > 0)
                     .then(|| cpu.total().as_nanos() as f64 / accepted as f64),
             },
+            server_cpu: self.server.map(|(pid, start, end)| {
+                let cpu_seconds = match (start, end) {
+                    (Some(start), Some(end)) => end - start,
+                    _ => f64::NAN,
+                };
+                ServerCpu {
+                    pid,
+                    cpu_seconds,
+                    us_per_sample: (accepted > 0).then(|| cpu_seconds * 1e6 / accepted as f64),
+                }
+            }),
             samples_per_interval: self.intervals,
             last_interval_seconds: self.last_interval.as_secs_f64(),
         }
@@ -154,6 +174,9 @@ pub fn monitor(runs: &mut [TargetRun]) {
         for run in runs.iter_mut() {
             if run.finished.is_none() && !run.running() {
                 run.finished = Some(now);
+                if let Some((pid, _, end)) = &mut run.server {
+                    *end = server_cpu::process_cpu_seconds(*pid);
+                }
             }
         }
         if runs.iter().all(|run| run.finished.is_some()) {
