@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use strata::ingest::remote_write::proto::Label;
 
-use super::value_model::ValueModel;
+use super::value_model::{round_to, ValueModel};
 use crate::prng::Prng;
 
 /// `job` label of every series.
@@ -144,70 +144,28 @@ pub fn host_series(
     now_seconds: f64,
 ) -> Vec<HostSeries> {
     let instance = Bytes::copy_from_slice(instance.as_bytes());
-    let uptime = prng.range_f64(3_600.0, 90.0 * 86_400.0);
-    let boot_time = (now_seconds - uptime).round();
-    let busy = prng.range_f64(0.2, 1.8);
-    let non_idle: f64 = CPU_MODES
-        .iter()
-        .filter(|(m, _)| *m != "idle")
-        .map(|(_, s)| s * busy)
-        .sum();
+    let profile = Profile {
+        uptime_seconds: prng.range_f64(3_600.0, 90.0 * 86_400.0),
+        busy: prng.range_f64(0.2, 1.8),
+    };
+    let boot_time = (now_seconds - profile.uptime_seconds).round();
     let mut out = Vec::new();
-    for cpu in 0..cpus {
-        let cpu_text = cpu.to_string();
-        for (mode, share) in CPU_MODES {
-            let share = if mode == "idle" {
-                1.0 - non_idle
-            } else {
-                share * busy
-            };
-            let rate = share * prng.range_f64(0.8, 1.2);
-            let start = super::value_model::round_to(rate * uptime, 0.01);
-            let model = counter(start, rate, 0.01);
-            out.push(series(
-                "node_cpu_seconds_total",
-                &instance,
-                &[("cpu", &cpu_text), ("mode", mode)],
-                model,
-            ));
-        }
-    }
+    push_cpus(&mut out, &instance, cpus, &profile, prng);
     push_memory(&mut out, &instance, prng);
-    for device in NETWORK_DEVICES {
-        for (name, rate) in NETWORK_COUNTERS {
-            let rate = rate * busy * prng.range_f64(0.1, 1.0);
-            let model = counter((rate * uptime).round(), rate, 1.0);
-            out.push(series(name, &instance, &[("device", device)], model));
-        }
-    }
-    for device in DISK_DEVICES {
-        for (name, rate, quantum) in DISK_COUNTERS {
-            let rate = rate * busy * prng.range_f64(0.1, 1.0);
-            let start = super::value_model::round_to(rate * uptime, quantum);
-            out.push(series(
-                name,
-                &instance,
-                &[("device", device)],
-                counter(start, rate, quantum),
-            ));
-        }
-    }
+    push_devices(&mut out, &instance, &profile, prng);
     push_filesystems(&mut out, &instance, prng);
-    for (name, step) in [
+    let load_series = [
         ("node_load1", 0.3),
         ("node_load5", 0.1),
         ("node_load15", 0.05),
-    ] {
-        let load = super::value_model::round_to(busy * f64::from(cpus) * 0.3, 0.01);
+    ];
+    for (name, step) in load_series {
+        let load = round_to(profile.busy * f64::from(cpus) * 0.3, 0.01);
         let model = gauge(load, 0.0, f64::from(cpus) * 4.0, step, 0.01);
         out.push(series(name, &instance, &[], model));
     }
-    out.push(series(
-        "node_boot_time_seconds",
-        &instance,
-        &[],
-        ValueModel::BootTime(boot_time),
-    ));
+    let boot = ValueModel::BootTime(boot_time);
+    out.push(series("node_boot_time_seconds", &instance, &[], boot));
     push_histograms(&mut out, &instance);
     out.push(series("up", &instance, &[], ValueModel::Constant(1.0)));
     let duration = gauge(0.02, 0.005, 0.2, 0.005, 1e-6);
@@ -217,12 +175,67 @@ pub fn host_series(
     out
 }
 
+/// What makes hosts differ: how long they have been up and how loaded they are.
+struct Profile {
+    /// Time since boot at the first scrape; sets the counters' starting values.
+    uptime_seconds: f64,
+    /// Load factor in [0.2, 1.8): scales CPU use and I/O rates.
+    busy: f64,
+}
+
+fn push_cpus(
+    out: &mut Vec<HostSeries>,
+    instance: &Bytes,
+    cpus: u32,
+    profile: &Profile,
+    prng: &mut Prng,
+) {
+    let non_idle: f64 = CPU_MODES
+        .iter()
+        .filter(|(mode, _)| *mode != "idle")
+        .map(|(_, share)| share * profile.busy)
+        .sum();
+    for cpu in 0..cpus {
+        let cpu_text = cpu.to_string();
+        for (mode, share) in CPU_MODES {
+            let share = if mode == "idle" {
+                1.0 - non_idle
+            } else {
+                share * profile.busy
+            };
+            let rate = share * prng.range_f64(0.8, 1.2);
+            let start = round_to(rate * profile.uptime_seconds, 0.01);
+            let labels = [("cpu", cpu_text.as_str()), ("mode", mode)];
+            let model = counter(start, rate, 0.01);
+            out.push(series("node_cpu_seconds_total", instance, &labels, model));
+        }
+    }
+}
+
+fn push_devices(out: &mut Vec<HostSeries>, instance: &Bytes, profile: &Profile, prng: &mut Prng) {
+    let network = NETWORK_COUNTERS
+        .iter()
+        .map(|(name, rate)| (*name, *rate, 1.0));
+    let devices = NETWORK_DEVICES
+        .iter()
+        .flat_map(|device| network.clone().map(move |counter| (*device, counter)));
+    let disks = DISK_DEVICES
+        .iter()
+        .flat_map(|device| DISK_COUNTERS.iter().map(move |counter| (*device, *counter)));
+    for (device, (name, rate, quantum)) in devices.chain(disks) {
+        let rate = rate * profile.busy * prng.range_f64(0.1, 1.0);
+        let start = round_to(rate * profile.uptime_seconds, quantum);
+        let model = counter(start, rate, quantum);
+        out.push(series(name, instance, &[("device", device)], model));
+    }
+}
+
 fn push_memory(out: &mut Vec<HostSeries>, instance: &Bytes, prng: &mut Prng) {
     let size_gib = MEMORY_SIZES_GIB[prng.below(MEMORY_SIZES_GIB.len() as u64) as usize];
     let total = (size_gib << 30) as f64;
     let page = 4096.0;
     let walk = |fraction: f64, step_fraction: f64, prng: &mut Prng| {
-        let start = super::value_model::round_to(total * fraction * prng.range_f64(0.5, 1.5), page);
+        let start = round_to(total * fraction * prng.range_f64(0.5, 1.5), page);
         gauge(start.min(total), 0.0, total, total * step_fraction, page)
     };
     let series_list = [
@@ -259,7 +272,7 @@ fn push_filesystems(out: &mut Vec<HostSeries>, instance: &Bytes, prng: &mut Prng
             &labels,
             ValueModel::Constant(size),
         ));
-        let avail = super::value_model::round_to(size * prng.range_f64(0.1, 0.9), 4096.0);
+        let avail = round_to(size * prng.range_f64(0.1, 0.9), 4096.0);
         let model = gauge(avail, 0.0, size, size * 0.0005, 4096.0);
         out.push(series(
             "node_filesystem_avail_bytes",

@@ -113,6 +113,11 @@ fn plan(args: &GenArgs) -> Result<WorkloadHeader, BenchError> {
         (None, Some(duration)) => duration.as_millis() as u64 / interval_ms,
         (None, None) => DEFAULT_SCRAPES,
     };
+    if scrapes == 0 {
+        return invalid(
+            "need at least one scrape (--scrapes, or --duration of one --interval or more)",
+        );
+    }
     let start_ms = args
         .start_ms
         .unwrap_or_else(|| default_start_ms(interval_ms, scrapes));
