@@ -99,9 +99,9 @@ pub fn run_worker(job: &TargetJob) -> WorkerResult {
         let Some(frame) = job.workload.frames.get(index as usize) else {
             break;
         };
-        if !job.pacer.wait(index as usize, job.deadline) {
+        let Some(due) = job.pacer.wait(index as usize, job.deadline) else {
             break;
-        }
+        };
         let conn = match connection.take() {
             Some(conn) => conn,
             None => match HttpConnection::connect(&job.target, job.timeout) {
@@ -113,27 +113,27 @@ pub fn run_worker(job: &TargetJob) -> WorkerResult {
                 }
             },
         };
-        connection = send_one(job, conn, frame, &mut result);
+        connection = send_one(job, conn, frame, due, &mut result);
     }
     result.cpu = CpuTime::thread();
     result.ended = Instant::now();
     result
 }
 
-/// Sends one request; returns the connection if it can be reused.
+/// Sends one request that was due at `due`; returns the connection if it can be reused.
 fn send_one(
     job: &TargetJob,
     mut conn: HttpConnection,
     frame: &crate::workload_file::Frame,
+    due: Instant,
     result: &mut WorkerResult,
 ) -> Option<HttpConnection> {
     let body = job.workload.body(frame);
     LiveCounters::add(&job.live.requests_sent, 1);
     LiveCounters::add(&job.live.bytes_sent, body.len() as u64);
-    let started = Instant::now();
     match conn.post(&job.path, &HEADERS, body) {
         Ok(response) if (200..300).contains(&response.status) => {
-            let micros = started.elapsed().as_micros() as u64;
+            let micros = due.elapsed().as_micros() as u64;
             result.latency_micros.saturating_record(micros.max(1));
             LiveCounters::add(&job.live.requests_ok, 1);
             LiveCounters::add(&job.live.samples_accepted, u64::from(frame.samples));

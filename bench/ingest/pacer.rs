@@ -48,19 +48,24 @@ impl Pacer {
         Some(self.start + Duration::from_secs_f64(before as f64 / rate))
     }
 
-    /// Sleeps until request `index` is due; false if that is after `deadline`.
-    pub fn wait(&self, index: usize, deadline: Option<Instant>) -> bool {
+    /// Sleeps until request `index` is due and returns when it was due (now,
+    /// if unpaced); `None` if it is due only after `deadline`.
+    ///
+    /// Latency is measured from the due time, not from the actual send: when
+    /// the server falls behind, the requests it delayed count their wait too
+    /// (no coordinated omission).
+    pub fn wait(&self, index: usize, deadline: Option<Instant>) -> Option<Instant> {
+        let now = Instant::now();
         let Some(due) = self.due(index) else {
-            return true;
+            return Some(now);
         };
         if deadline.is_some_and(|deadline| due >= deadline) {
-            return false;
+            return None;
         }
-        let now = Instant::now();
         if due > now {
             std::thread::sleep(due - now);
         }
-        true
+        Some(due)
     }
 }
 
@@ -83,6 +88,10 @@ mod tests {
             .map(|i| (pacer.due(i).unwrap() - start).as_millis())
             .collect();
         assert_eq!(offsets, vec![0, 500, 750]);
-        assert!(!pacer.wait(2, Some(start + Duration::from_millis(600))));
+        assert_eq!(
+            pacer.wait(2, Some(start + Duration::from_millis(600))),
+            None
+        );
+        assert_eq!(pacer.wait(0, None), Some(start));
     }
 }

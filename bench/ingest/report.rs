@@ -47,7 +47,8 @@ pub struct TargetReport {
     pub elapsed_seconds: f64,
     /// `samples_accepted / elapsed_seconds`.
     pub samples_per_second: f64,
-    /// Latency of 2xx requests, milliseconds.
+    /// Latency of 2xx requests, milliseconds: from when the request was due
+    /// (with `--rate`) or taken (without) to the end of the response.
     pub latency_ms: LatencySummary,
     /// Failed requests by HTTP status or error kind (connect, timeout, io, closed, protocol).
     pub errors: BTreeMap<String, u64>,
