@@ -12,6 +12,7 @@
 //! file size (notes/GLOMMIO.md gotcha 2) and adjacent blocks are fetched in one read.
 
 pub mod block_header;
+pub mod block_stream_reader;
 pub mod builder;
 pub mod metadata;
 pub mod metaindex_row;
@@ -156,6 +157,11 @@ impl Part {
         })
     }
 
+    /// Bytes of the column files (timestamps and values).
+    pub fn column_bytes(&self) -> u64 {
+        self.timestamps_size + self.values_size
+    }
+
     /// Every block header, sorted by (TSID, min timestamp).
     pub fn headers(&self) -> &[BlockHeader] {
         &self.headers
@@ -255,15 +261,13 @@ impl Part {
         Ok(())
     }
 
-    /// Reads every block of the part (for merges), in header order.
-    pub async fn read_all(&self) -> io::Result<Vec<(Tsid, Vec<i64>, Vec<f64>)>> {
-        let mut tsids: Vec<Tsid> = self.headers.iter().map(|h| h.tsid).collect();
-        tsids.dedup();
-        let blocks = self.read(&tsids, i64::MIN, i64::MAX).await?;
-        Ok(blocks
-            .into_iter()
-            .filter_map(|(position, ts, vs)| tsids.get(position).map(|&tsid| (tsid, ts, vs)))
-            .collect())
+    /// Reads `[start, end)` of `timestamps.bin` (`timestamps`) or `values.bin`, clamped to the file.
+    pub async fn read_column(&self, timestamps: bool, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        if timestamps {
+            read_clamped(&self.timestamps, self.timestamps_size, start, end).await
+        } else {
+            read_clamped(&self.values, self.values_size, start, end).await
+        }
     }
 
     fn corrupt(&self, what: &str) -> io::Error {
