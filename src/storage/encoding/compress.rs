@@ -1,0 +1,140 @@
+//! zstd on top of a column's payload, kept only when it makes the column
+//! smaller. A compressed column is one zstd frame; whether a column is
+//! compressed is a flag in [`super::BlockEncoding`].
+//!
+//! Both sides hold a zstd context and a scratch buffer so that a shard
+//! encoding or decoding block after block allocates nothing per block.
+//! Decompression writes into a buffer of fixed capacity — the most bytes an
+//! encoder can produce for that many rows — so a corrupt frame claiming a huge
+//! size fails instead of allocating.
+
+use super::error::{DecodeError, Section};
+use zstd::zstd_safe::{self, CCtx, DCtx};
+
+/// Payloads shorter than this are stored raw: a zstd frame's own header and
+/// checksum-free block overhead (about 10 bytes) leave nothing to gain.
+pub const MIN_COMPRESSIBLE_SIZE: usize = 64;
+
+/// Compresses column payloads with a reusable zstd context.
+pub struct Compressor {
+    context: CCtx<'static>,
+    scratch: Vec<u8>,
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Compressor::new()
+    }
+}
+
+impl Compressor {
+    /// A compressor with a fresh zstd context.
+    pub fn new() -> Self {
+        Compressor {
+            context: CCtx::create(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Appends `raw` to `out`, as a zstd frame at `level` when that is
+    /// smaller; returns whether it compressed. A zstd failure stores `raw`.
+    pub fn append(&mut self, raw: &[u8], level: i32, out: &mut Vec<u8>) -> bool {
+        if raw.len() >= MIN_COMPRESSIBLE_SIZE {
+            self.scratch.clear();
+            self.scratch.reserve(zstd_safe::compress_bound(raw.len()));
+            let compressed = self.context.compress(&mut self.scratch, raw, level);
+            if compressed.is_ok_and(|size| size < raw.len()) {
+                out.extend_from_slice(&self.scratch);
+                return true;
+            }
+        }
+        out.extend_from_slice(raw);
+        false
+    }
+}
+
+/// Decompresses column payloads with a reusable zstd context.
+pub struct Decompressor {
+    context: DCtx<'static>,
+    scratch: Vec<u8>,
+}
+
+impl Default for Decompressor {
+    fn default() -> Self {
+        Decompressor::new()
+    }
+}
+
+impl Decompressor {
+    /// A decompressor with a fresh zstd context.
+    pub fn new() -> Self {
+        Decompressor {
+            context: DCtx::create(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The raw payload of a column: `src` itself, or its decompression when
+    /// `compressed`, which must not exceed `max_size` bytes.
+    pub fn payload<'a>(
+        &'a mut self,
+        compressed: bool,
+        src: &'a [u8],
+        max_size: usize,
+        section: Section,
+    ) -> Result<&'a [u8], DecodeError> {
+        if !compressed {
+            return Ok(src);
+        }
+        self.scratch.clear();
+        self.scratch.reserve_exact(max_size);
+        // zstd fills at most the Vec's capacity, which a larger earlier
+        // block may have left above max_size: hence the check after.
+        match self.context.decompress(&mut self.scratch, src) {
+            Ok(size) if size <= max_size => Ok(&self.scratch),
+            Ok(_) => Err(DecodeError::Zstd {
+                section,
+                reason: "decompressed size exceeds the column's bound",
+            }),
+            Err(code) => Err(DecodeError::Zstd {
+                section,
+                reason: zstd_safe::get_error_name(code),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compresses_only_when_smaller() {
+        let mut compressor = Compressor::new();
+        let mut decompressor = Decompressor::new();
+        let short = [7u8; MIN_COMPRESSIBLE_SIZE - 1];
+        let mut out = Vec::new();
+        assert!(!compressor.append(&short, 3, &mut out));
+        assert_eq!(out, short);
+
+        let repetitive = [7u8; 1000];
+        out.clear();
+        assert!(compressor.append(&repetitive, 3, &mut out));
+        assert!(out.len() < 100);
+        let payload = decompressor
+            .payload(true, &out, 1000, Section::Values)
+            .unwrap();
+        assert_eq!(payload, repetitive);
+
+        // Too big for its bound: an error, not a larger allocation.
+        assert!(matches!(
+            decompressor.payload(true, &out, 999, Section::Values),
+            Err(DecodeError::Zstd { .. })
+        ));
+        // Garbage is an error.
+        assert!(matches!(
+            decompressor.payload(true, &[1, 2, 3], 1000, Section::Values),
+            Err(DecodeError::Zstd { .. })
+        ));
+    }
+}

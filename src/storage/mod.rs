@@ -1,0 +1,3 @@
+//! One shard's sample storage: block encodings, parts, partitions, merges and the WAL.
+
+pub mod encoding;
