@@ -34,6 +34,9 @@ pub mod exceptions;
 pub mod int_encoding;
 pub mod xor;
 
+#[cfg(test)]
+mod block_test;
+
 pub use block::{decode_block, encode_block, BlockDecoder, BlockEncoder};
 pub use block_encoding::{BlockEncoding, ValueEncoding};
 pub use error::{DecodeError, Section};

@@ -55,7 +55,9 @@ pub fn decode<'a>(
             .ok_or(DecodeError::Truncated { section: SECTION })?;
         let trailing_bytes = u32::from(control >> 4);
         let length = usize::from(control & 0x0f);
-        if trailing_bytes as usize + length > 8 {
+        // Only canonical controls: a repeat is 0x00, and the shift below stays under 64.
+        let repeat_with_shift = length == 0 && trailing_bytes != 0;
+        if trailing_bytes as usize + length > 8 || repeat_with_shift {
             return Err(DecodeError::InvalidTag {
                 section: SECTION,
                 field: "xor control byte",
@@ -113,6 +115,10 @@ mod tests {
         let mut decoded = Vec::new();
         assert!(matches!(
             decode(0, 2, &[0x19], &mut decoded),
+            Err(DecodeError::InvalidTag { .. })
+        ));
+        assert!(matches!(
+            decode(0, 2, &[0x80], &mut decoded),
             Err(DecodeError::InvalidTag { .. })
         ));
         assert!(matches!(
