@@ -36,6 +36,8 @@ pub mod xor;
 
 #[cfg(test)]
 mod block_test;
+#[cfg(test)]
+mod proptest_test;
 
 pub use block::{decode_block, encode_block, BlockDecoder, BlockEncoder};
 pub use block_encoding::{BlockEncoding, ValueEncoding};
