@@ -211,7 +211,7 @@ mod tests {
     fn rejects_what_no_encoder_writes() {
         let mut good = Vec::new();
         sample().encode(&mut good);
-        for (index, byte) in [(0, 4), (1, 3), (2, 9), (3, 4), (4, 0x7f), (5, 0xe9)] {
+        for (index, byte) in [(0, 5), (1, 3), (2, 9), (3, 4), (4, 0x7f), (5, 0xe9)] {
             let mut bad = good.clone();
             bad[index] = byte;
             assert!(

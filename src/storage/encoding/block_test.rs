@@ -161,6 +161,12 @@ fn contract_cases() -> Vec<(&'static str, Vec<i64>, Vec<f64>)> {
     let mut counter_with_stale = counter(&mut rng, 500, 200);
     counter_with_stale[499] = stale;
     let ratios: Vec<f64> = (1..=500).map(|i| 1.0 / f64::from(i)).collect();
+    let missed_scrapes: Vec<i64> = (0..500)
+        .map(|i| 30_000 * i + if i > 250 { 30_000 } else { 0 } + rng.range(-3, 3))
+        .collect();
+    let noisy_trend: Vec<f64> = (0..500)
+        .map(|i| (1_000 * i + rng.range(-40, 40)) as f64)
+        .collect();
     vec![
         ("empty", vec![], vec![]),
         ("one row", vec![-5], vec![0.25]),
@@ -185,6 +191,7 @@ fn contract_cases() -> Vec<(&'static str, Vec<i64>, Vec<f64>)> {
             values
         }),
         ("ratios", jittered, ratios),
+        ("missed scrapes, noisy trend", missed_scrapes, noisy_trend),
         ("random", random_ts, random_bits),
         (
             "extremes",

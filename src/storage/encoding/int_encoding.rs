@@ -7,12 +7,15 @@
 //! | `Const`      | nothing                                   | all values equal (or no rows)      |
 //! | `DeltaConst` | `varint d`                                | `v[i] = v0 + i*d` (wrapping)       |
 //! | `Delta`      | [`super::delta`]: varint per difference   | smaller than `Delta2` (gauges)     |
-//! | `Delta2`     | [`super::delta2`]: varint per change of difference | smaller than `Delta` (counters, timestamps) |
+//! | `Delta2`     | [`super::delta2`]: varint per change of difference | smallest (counters)     |
+//! | `Grid`       | [`super::grid`]: step, varint residual per row | smallest (scrape timestamps)  |
 //!
-//! zstd on top is decided per column by [`super::compress`], not here.
+//! The last three are measured: [`candidates`] names those whose raw size is
+//! close enough to the smallest that zstd might reorder them, and the block
+//! encoder keeps whichever is smallest after zstd.
 
 use super::error::{DecodeError, Section};
-use super::{delta, delta2};
+use super::{delta, delta2, grid};
 use crate::encoding::varint::{get_varint, put_varint, zigzag_encode};
 
 /// How an integer column's payload is laid out; stored as one byte.
@@ -26,15 +29,18 @@ pub enum IntEncoding {
     Delta,
     /// Second-order delta: the first difference, then one varint change per row.
     Delta2,
+    /// Residuals from an arithmetic progression: the step, then one varint per row.
+    Grid,
 }
 
 impl IntEncoding {
     /// Every kind, for tests that must cover them all.
-    pub const ALL: [IntEncoding; 4] = [
+    pub const ALL: [IntEncoding; 5] = [
         IntEncoding::Const,
         IntEncoding::DeltaConst,
         IntEncoding::Delta,
         IntEncoding::Delta2,
+        IntEncoding::Grid,
     ];
 
     /// The kind's byte in [`super::BlockEncoding`].
@@ -44,6 +50,7 @@ impl IntEncoding {
             IntEncoding::DeltaConst => 1,
             IntEncoding::Delta => 2,
             IntEncoding::Delta2 => 3,
+            IntEncoding::Grid => 4,
         }
     }
 
@@ -60,34 +67,54 @@ pub fn varint_size(value: i64) -> usize {
     bits.div_ceil(7)
 }
 
-/// Appends the smallest payload for `values`; returns its kind and the first value
-/// (0 for an empty column).
+/// Appends the smallest raw payload for `values`; returns its kind and the
+/// first value (0 for an empty column). Without zstd this is the best choice;
+/// with zstd, see [`candidates`].
 pub fn encode(values: &[i64], out: &mut Vec<u8>) -> (IntEncoding, i64) {
-    let kind = choose(values);
+    let kind = candidates(values).next().unwrap_or(IntEncoding::Const);
     let first = encode_as(kind, values, out);
     debug_assert!(first.is_some(), "BUG: chosen kind {kind:?} cannot encode");
     (kind, first.unwrap_or(0))
 }
 
-/// The kind giving the smallest payload for `values`.
-fn choose(values: &[i64]) -> IntEncoding {
-    let (first, second) = match values {
-        [first, second, ..] => (*first, *second),
-        _ => return IntEncoding::Const,
-    };
-    let step = second.wrapping_sub(first);
-    if is_progression(values, step) {
-        return if step == 0 {
-            IntEncoding::Const
+/// Raw sizes within this factor of the smallest are worth compressing too:
+/// zstd codes a column by the entropy of its bytes, not their count, so a
+/// wider but more regular payload can end up smaller (a counter's 2-byte
+/// differences against its 1-byte changes of difference).
+const CANDIDATE_SIZE_FACTOR: usize = 2;
+
+/// The kinds worth measuring for `values`, smallest raw payload first: just
+/// `Const` or `DeltaConst` when the values fit them (nothing beats an empty
+/// or one-varint payload), else those of `Delta`, `Delta2` and `Grid` whose
+/// raw size is within [`CANDIDATE_SIZE_FACTOR`] of the smallest.
+pub fn candidates(values: &[i64]) -> impl Iterator<Item = IntEncoding> {
+    let mut kinds = [None; 3];
+    if let [first, second, ..] = values {
+        let step = second.wrapping_sub(*first);
+        if is_progression(values, step) {
+            kinds[0] = Some(if step == 0 {
+                IntEncoding::Const
+            } else {
+                IntEncoding::DeltaConst
+            });
         } else {
-            IntEncoding::DeltaConst
-        };
-    }
-    if delta2::encoded_size(values) < delta::encoded_size(values) {
-        IntEncoding::Delta2
+            let mut sized = [
+                (delta::encoded_size(values), IntEncoding::Delta),
+                (delta2::encoded_size(values), IntEncoding::Delta2),
+                (grid::encoded_size(values), IntEncoding::Grid),
+            ];
+            sized.sort_by_key(|(size, _)| *size);
+            let smallest = sized.first().map_or(0, |(size, _)| *size);
+            for (slot, (size, kind)) in kinds.iter_mut().zip(sized) {
+                if size <= smallest.saturating_mul(CANDIDATE_SIZE_FACTOR) {
+                    *slot = Some(kind);
+                }
+            }
+        }
     } else {
-        IntEncoding::Delta
+        kinds[0] = Some(IntEncoding::Const);
     }
+    kinds.into_iter().flatten()
 }
 
 /// Whether every difference of consecutive values is `step`.
@@ -120,6 +147,7 @@ pub fn encode_as(kind: IntEncoding, values: &[i64], out: &mut Vec<u8>) -> Option
         }
         IntEncoding::Delta => delta::encode(values, out),
         IntEncoding::Delta2 => delta2::encode(values, out),
+        IntEncoding::Grid => grid::encode(values, out),
     }
     Some(first)
 }
@@ -151,6 +179,7 @@ pub fn decode(
         }
         IntEncoding::Delta => delta::decode(first, rows, src, section, dst)?,
         IntEncoding::Delta2 => delta2::decode(first, rows, src, section, dst)?,
+        IntEncoding::Grid => grid::decode(first, rows, src, section, dst)?,
     };
     if rest.is_empty() {
         Ok(())
@@ -208,6 +237,32 @@ mod tests {
     }
 
     #[test]
+    fn grid_wins_when_jitter_is_wide() {
+        // Residuals ±30 take 1 byte; changes of difference up to ±120 take 2.
+        check(
+            &[0, 10_030, 19_970, 30_030, 39_970, 50_000],
+            IntEncoding::Grid,
+            &[0xa0, 0x9c, 0x01, 60, 59, 60, 59, 0],
+        );
+    }
+
+    #[test]
+    fn candidates_are_close_in_size() {
+        let kinds = |values: &[i64]| candidates(values).collect::<Vec<_>>();
+        assert_eq!(kinds(&[1, 1]), [IntEncoding::Const]);
+        assert_eq!(kinds(&[1, 3, 5]), [IntEncoding::DeltaConst]);
+        // A counter: 2-byte differences, 1-byte changes, a drifting grid.
+        let counter = [0, 100, 205, 300, 410, 500, 590, 700];
+        assert_eq!(
+            kinds(&counter),
+            [IntEncoding::Delta2, IntEncoding::Grid, IntEncoding::Delta]
+        );
+        // Jittered timestamps: 3-byte differences are not worth compressing.
+        let timestamps = [0, 10_001, 19_999, 30_002, 40_000, 49_998, 60_001];
+        assert!(!kinds(&timestamps).contains(&IntEncoding::Delta));
+    }
+
+    #[test]
     fn varint_size_matches_put_varint() {
         for value in [0, 1, -1, 63, -64, 64, -65, 8191, 8192, i64::MAX, i64::MIN] {
             let mut out = Vec::new();
@@ -221,7 +276,7 @@ mod tests {
         for kind in IntEncoding::ALL {
             assert_eq!(IntEncoding::from_tag(kind.tag()), Some(kind));
         }
-        assert_eq!(IntEncoding::from_tag(4), None);
+        assert_eq!(IntEncoding::from_tag(5), None);
     }
 
     #[test]

@@ -14,16 +14,18 @@
 //!   (NaNs, ±Inf, -0.0, …) are kept verbatim ([`exceptions`]), and blocks
 //!   that are not decimal at all fall back to [`xor`].
 //! - Integer columns (timestamps, mantissas) are constant, delta-constant,
-//!   nearest-delta ([`delta`]) or second-order delta ([`delta2`]) zig-zag
-//!   varints, whichever is smallest ([`int_encoding`]); all arithmetic wraps,
-//!   so any i64, in any order, round-trips.
+//!   nearest-delta ([`delta`]), second-order delta ([`delta2`]) or residuals
+//!   from a progression ([`grid`]) as zig-zag varints, whichever is smallest
+//!   after zstd ([`int_encoding`]); all arithmetic wraps, so any i64, in any
+//!   order, round-trips.
 //! - zstd goes on top of a column when it saves bytes ([`compress`]).
 //!
 //! Every f64 bit pattern and every i64 round-trips exactly. Decoders never
 //! panic or allocate beyond [`MAX_ROWS_PER_BLOCK`] rows on corrupt input.
 #![deny(missing_docs, clippy::indexing_slicing)]
 
-pub mod block;
+pub mod block_decoder;
+pub mod block_encoder;
 pub mod block_encoding;
 pub mod compress;
 pub mod decimal;
@@ -31,6 +33,7 @@ pub mod delta;
 pub mod delta2;
 pub mod error;
 pub mod exceptions;
+pub mod grid;
 pub mod int_encoding;
 pub mod xor;
 
@@ -39,7 +42,8 @@ mod block_test;
 #[cfg(test)]
 mod proptest_test;
 
-pub use block::{decode_block, encode_block, BlockDecoder, BlockEncoder};
+pub use block_decoder::{decode_block, BlockDecoder};
+pub use block_encoder::{encode_block, BlockEncoder};
 pub use block_encoding::{BlockEncoding, ValueEncoding};
 pub use error::{DecodeError, Section};
 pub use int_encoding::IntEncoding;

@@ -1,0 +1,180 @@
+//! Encoding one block — a series' timestamps and values, at most
+//! [`MAX_ROWS_PER_BLOCK`] rows — into two column payloads plus a
+//! [`BlockEncoding`] for the block header.
+//!
+//! ```text
+//! timestamps column: IntEncoding payload                        (zstd frame if smaller)
+//! values column, by ValueEncoding:
+//!   Decimal                 mantissa IntEncoding payload        (zstd frame if smaller)
+//!   DecimalWithExceptions   exceptions section | mantissa IntEncoding payload  (same)
+//!   Xor                     xor payload                          (same)
+//! ```
+//!
+//! Choosing by measuring: each plausible layout of a column (see
+//! [`int_encoding::candidates`], plus xor for values that are not plain
+//! decimals) is written, compressed, and the smallest result kept.
+
+use super::block_decoder::max_payload_size;
+use super::block_encoding::{BlockEncoding, ValueEncoding};
+use super::compress::Compressor;
+use super::decimal::{self, Exception};
+use super::int_encoding::{self, IntEncoding};
+use super::{exceptions, xor, MAX_ROWS_PER_BLOCK};
+
+/// Decimal blocks needing this many places or more are also tried as xor:
+/// their mantissas carry about as many digits as the raw floats.
+const MANY_DECIMAL_PLACES: u8 = 8;
+
+/// Encodes blocks, reusing its buffers and zstd context from block to block.
+#[derive(Default)]
+pub struct BlockEncoder {
+    compressor: Compressor,
+    /// A candidate layout before zstd.
+    raw: Vec<u8>,
+    /// The smallest column so far, as it will be stored.
+    smallest: Vec<u8>,
+    /// Whether `smallest` holds a column yet (an empty one counts).
+    has_smallest: bool,
+    /// A candidate column as it would be stored.
+    candidate: Vec<u8>,
+    /// The exceptions section, written once and put before each mantissa candidate.
+    exceptions_section: Vec<u8>,
+    mantissas: Vec<i64>,
+    exceptions: Vec<Exception>,
+}
+
+impl BlockEncoder {
+    /// An encoder with empty buffers.
+    pub fn new() -> Self {
+        BlockEncoder::default()
+    }
+
+    /// Appends the timestamps column to `timestamps_out` and the values column
+    /// to `values_out`; returns how they are encoded. zstd runs at `zstd_level`
+    /// (stronger for big parts) and is kept only where it saves bytes.
+    ///
+    /// # Panics
+    /// If the slices differ in length or hold more than [`MAX_ROWS_PER_BLOCK`] rows.
+    pub fn encode(
+        &mut self,
+        timestamps: &[i64],
+        values: &[f64],
+        zstd_level: i32,
+        timestamps_out: &mut Vec<u8>,
+        values_out: &mut Vec<u8>,
+    ) -> BlockEncoding {
+        assert_eq!(timestamps.len(), values.len(), "BUG: column lengths differ");
+        assert!(
+            timestamps.len() <= MAX_ROWS_PER_BLOCK,
+            "BUG: {} rows exceed MAX_ROWS_PER_BLOCK",
+            timestamps.len()
+        );
+        let rows = timestamps.len();
+        self.start_column();
+        let mut timestamps_choice = None;
+        for kind in int_encoding::candidates(timestamps) {
+            self.raw.clear();
+            let first = int_encoding::encode_as(kind, timestamps, &mut self.raw);
+            debug_assert!(self.raw.len() <= max_payload_size(rows));
+            if let (Some(first), Some(compressed)) = (first, self.offer(zstd_level)) {
+                timestamps_choice = Some((kind, first, compressed));
+            }
+        }
+        let (timestamps_kind, first_timestamp, timestamps_compressed) =
+            timestamps_choice.unwrap_or((IntEncoding::Const, 0, false));
+        timestamps_out.extend_from_slice(&self.smallest);
+
+        self.start_column();
+        let (values_kind, first_value, values_compressed) = self.encode_values(values, zstd_level);
+        values_out.extend_from_slice(&self.smallest);
+        BlockEncoding {
+            timestamps: timestamps_kind,
+            timestamps_compressed,
+            first_timestamp,
+            values: values_kind,
+            values_compressed,
+            first_value,
+        }
+    }
+
+    /// Leaves the smallest values column in `self.smallest`; returns its
+    /// encoding, first value and whether it is compressed.
+    fn encode_values(&mut self, values: &[f64], zstd_level: i32) -> (ValueEncoding, i64, bool) {
+        let places = decimal::split(values, &mut self.mantissas, &mut self.exceptions);
+        let exponent = -i16::from(places);
+        self.exceptions_section.clear();
+        if !self.exceptions.is_empty() {
+            exceptions::encode(&self.exceptions, &mut self.exceptions_section);
+        }
+        let mut choice = None;
+        for kind in int_encoding::candidates(&self.mantissas) {
+            self.raw.clear();
+            self.raw.extend_from_slice(&self.exceptions_section);
+            let Some(first) = int_encoding::encode_as(kind, &self.mantissas, &mut self.raw) else {
+                continue;
+            };
+            debug_assert!(self.raw.len() <= max_payload_size(values.len()));
+            if let Some(compressed) = self.offer(zstd_level) {
+                let encoding = if self.exceptions.is_empty() {
+                    ValueEncoding::Decimal {
+                        mantissas: kind,
+                        exponent,
+                    }
+                } else {
+                    ValueEncoding::DecimalWithExceptions {
+                        mantissas: kind,
+                        exponent,
+                    }
+                };
+                choice = Some((encoding, first, compressed));
+            }
+        }
+        if !self.exceptions.is_empty() || places >= MANY_DECIMAL_PLACES {
+            self.raw.clear();
+            xor::encode(values, &mut self.raw);
+            if let Some(compressed) = self.offer(zstd_level) {
+                let first_bits = values.first().map_or(0, |v| v.to_bits());
+                choice = Some((ValueEncoding::Xor, first_bits as i64, compressed));
+            }
+        }
+        let fallback = ValueEncoding::Decimal {
+            mantissas: IntEncoding::Const,
+            exponent: 0,
+        };
+        choice.unwrap_or((fallback, 0, false))
+    }
+
+    /// Forgets the smallest column so far, to start measuring the next one.
+    fn start_column(&mut self) {
+        self.smallest.clear();
+        self.has_smallest = false;
+    }
+
+    /// Compresses the candidate in `self.raw` (where that is smaller) and
+    /// keeps it in `self.smallest` if it is the first or smaller than the one
+    /// there; returns whether it was kept, and if so whether it is compressed.
+    fn offer(&mut self, zstd_level: i32) -> Option<bool> {
+        self.candidate.clear();
+        let compressed = self
+            .compressor
+            .append(&self.raw, zstd_level, &mut self.candidate);
+        if self.has_smallest && self.candidate.len() >= self.smallest.len() {
+            return None;
+        }
+        std::mem::swap(&mut self.smallest, &mut self.candidate);
+        self.has_smallest = true;
+        Some(compressed)
+    }
+}
+
+/// Encodes one block with a fresh [`BlockEncoder`]; see [`BlockEncoder::encode`].
+/// Hot paths keep a `BlockEncoder` instead, which allocates nothing per block.
+pub fn encode_block(
+    timestamps: &[i64],
+    values: &[f64],
+    zstd_level: i32,
+    timestamps_out: &mut Vec<u8>,
+    values_out: &mut Vec<u8>,
+) -> BlockEncoding {
+    BlockEncoder::new().encode(timestamps, values, zstd_level, timestamps_out, values_out)
+}
