@@ -67,14 +67,11 @@ pub fn to_float(mantissa: i64, scale: f64) -> f64 {
 /// The mantissa of `value` at `scale`, if it round-trips bit-exactly.
 #[inline]
 fn mantissa_at(value: f64, scale: f64) -> Option<i64> {
-    // 2^63: beyond it `as i64` saturates; NaN and ±Inf fail the comparison too.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     let scaled = value * scale;
-    let in_range = scaled.abs() < LIMIT;
-    if !in_range {
-        return None;
-    }
-    let mantissa = scaled.round() as i64;
+    // Rounds half away from zero without libm's `round` (a call on baseline
+    // x86-64). `as` saturates and maps NaN to 0, so NaN, ±Inf and values past
+    // i64 get a wrong mantissa here, which the check below then rejects.
+    let mantissa = (scaled + 0.5f64.copysign(scaled)) as i64;
     (to_float(mantissa, scale).to_bits() == value.to_bits()).then_some(mantissa)
 }
 
