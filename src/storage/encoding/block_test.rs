@@ -243,7 +243,7 @@ fn every_encoding_meets_the_contract() {
         "values zstd true".into(),
         "values zstd false".into(),
         "decimal with exceptions Const".into(),
-        "decimal with exceptions Delta2".into(),
+        "decimal with exceptions Delta".into(),
     ];
     for kind in IntEncoding::ALL {
         want.push(format!("ts {kind:?}"));

@@ -1,14 +1,17 @@
 //! Nearest-delta: every value after the first as the zig-zag varint of its
-//! difference from the one before. Suits gauges, whose values wander by small
-//! steps in both directions.
+//! difference from the one before, less a step common to the whole block.
+//! With step 0 this suits gauges, which wander both ways; with the typical
+//! difference as the step it suits counters that grow by a steady rate plus
+//! noise (a 90..110 increment costs its noise, not its size).
 //!
 //! ```text
 //! (first value: in BlockEncoding, not here)
-//! +--------------+--------------+-----+--------------------------+
-//! | varint v1-v0 | varint v2-v1 | ... | varint v[n-1]-v[n-2]     |
-//! +--------------+--------------+-----+--------------------------+
+//! +-------------+---------------------+-----+-----------------------------+
+//! | varint step | varint v1-v0-step   | ... | varint v[n-1]-v[n-2]-step   |
+//! +-------------+---------------------+-----+-----------------------------+
 //! ```
 //!
+//! The encoder picks step 0 or the median difference, whichever is smaller.
 //! Differences wrap (two's complement), so every pair of i64s, i64::MIN and
 //! i64::MAX included, has a difference and the decoder's wrapping sum undoes it.
 
@@ -16,19 +19,70 @@ use super::error::{DecodeError, Section};
 use super::int_encoding::varint_size;
 use crate::encoding::varint::{get_varint, put_varint};
 
-/// Bytes [`encode`] would append for `values`.
-pub fn encoded_size(values: &[i64]) -> usize {
+/// Differences sampled for the median step: enough that a counter reset or a
+/// missed scrape does not move it, few enough to sort on the stack.
+const STEP_SAMPLE_SIZE: usize = 63;
+
+/// The differences of consecutive values.
+fn differences(values: &[i64]) -> impl Iterator<Item = i64> + '_ {
     values
         .iter()
         .zip(values.iter().skip(1))
-        .map(|(previous, current)| varint_size(current.wrapping_sub(*previous)))
-        .sum()
+        .map(|(previous, current)| current.wrapping_sub(*previous))
 }
 
-/// Appends the differences of `values` (the first value itself is not written).
+/// The median of up to [`STEP_SAMPLE_SIZE`] evenly spaced differences.
+fn median_difference(values: &[i64]) -> i64 {
+    let count = values.len().saturating_sub(1);
+    let taken = count.min(STEP_SAMPLE_SIZE);
+    let mut sample = [0i64; STEP_SAMPLE_SIZE];
+    for (k, slot) in sample.iter_mut().take(taken).enumerate() {
+        let at = k * count / taken;
+        if let (Some(previous), Some(current)) = (values.get(at), values.get(at + 1)) {
+            *slot = current.wrapping_sub(*previous);
+        }
+    }
+    match sample.get_mut(..taken) {
+        Some(sample) if !sample.is_empty() => *sample.select_nth_unstable(taken / 2).1,
+        _ => 0,
+    }
+}
+
+/// Bytes of the payload with `step`.
+fn size_with_step(values: &[i64], step: i64) -> usize {
+    varint_size(step)
+        + differences(values)
+            .map(|difference| varint_size(difference.wrapping_sub(step)))
+            .sum::<usize>()
+}
+
+/// The step [`encode`] uses: 0 or the median difference, whichever is smaller;
+/// returns it with the payload's size.
+fn step(values: &[i64]) -> (i64, usize) {
+    let at_zero = size_with_step(values, 0);
+    let median = median_difference(values);
+    if median == 0 {
+        return (0, at_zero);
+    }
+    let at_median = size_with_step(values, median);
+    if at_median < at_zero {
+        (median, at_median)
+    } else {
+        (0, at_zero)
+    }
+}
+
+/// Bytes [`encode`] would append for `values`.
+pub fn encoded_size(values: &[i64]) -> usize {
+    step(values).1
+}
+
+/// Appends the step and the differences less it (the first value itself is not written).
 pub fn encode(values: &[i64], out: &mut Vec<u8>) {
-    for (previous, current) in values.iter().zip(values.iter().skip(1)) {
-        put_varint(out, current.wrapping_sub(*previous));
+    let (step, _) = step(values);
+    put_varint(out, step);
+    for difference in differences(values) {
+        put_varint(out, difference.wrapping_sub(step));
     }
 }
 
@@ -36,18 +90,19 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) {
 pub fn decode<'a>(
     first: i64,
     rows: usize,
-    mut src: &'a [u8],
+    src: &'a [u8],
     section: Section,
     dst: &mut Vec<i64>,
 ) -> Result<&'a [u8], DecodeError> {
+    let (step, mut src) = get_varint(src).ok_or(DecodeError::Truncated { section })?;
     if rows == 0 {
         return Ok(src);
     }
     dst.push(first);
     let mut value = first;
     for _ in 1..rows {
-        let (delta, rest) = get_varint(src).ok_or(DecodeError::Truncated { section })?;
-        value = value.wrapping_add(delta);
+        let (residual, rest) = get_varint(src).ok_or(DecodeError::Truncated { section })?;
+        value = value.wrapping_add(step).wrapping_add(residual);
         dst.push(value);
         src = rest;
     }
@@ -71,17 +126,28 @@ mod tests {
 
     #[test]
     fn encodes_differences() {
-        check(&[5], &[]);
-        check(&[5, 6, 4], &[2, 3]);
-        check(&[0, 64], &[0x80, 0x01]);
-        check(&[i64::MIN, i64::MAX], &[1]);
-        check(&[i64::MAX, i64::MIN], &[2]);
+        check(&[5], &[0]);
+        // A gauge: step 0, differences 1, -2, 1.
+        check(&[5, 6, 4, 5], &[0, 2, 3, 2]);
+        // Step 64 would save nothing over step 0 here.
+        check(&[0, 64], &[0, 0x80, 0x01]);
+        check(&[i64::MIN, i64::MAX], &[0, 1]);
+        check(&[i64::MAX, i64::MIN], &[0, 2]);
+    }
+
+    #[test]
+    fn a_steady_counter_pays_for_its_noise_only() {
+        // Differences 100, 105, 95, 100, 110, and a reset: median step 100.
+        check(
+            &[0, 100, 205, 300, 400, 510, 3],
+            &[0xc8, 0x01, 0, 10, 9, 0, 20, 0xbd, 0x09],
+        );
     }
 
     #[test]
     fn truncated_input_is_an_error() {
         let mut decoded = Vec::new();
-        let result = decode(0, 3, &[2], Section::Values, &mut decoded);
+        let result = decode(0, 3, &[0, 2], Section::Values, &mut decoded);
         assert_eq!(
             result,
             Err(DecodeError::Truncated {

@@ -226,8 +226,8 @@ mod tests {
             IntEncoding::DeltaConst,
             &[2],
         );
-        // A gauge: differences are small, their changes are not smaller.
-        check(&[5, 6, 5, 6, 5], IntEncoding::Delta, &[2, 1, 2, 1]);
+        // A gauge: differences take 1 byte, their changes 2.
+        check(&[0, 40, 0, 40, 0], IntEncoding::Delta, &[0, 80, 79, 80, 79]);
         // A jittery 10 s scrape: changes of differences are tiny.
         check(
             &[0, 10_000, 20_001, 30_000, 40_002],
@@ -255,11 +255,17 @@ mod tests {
         let counter = [0, 100, 205, 300, 410, 500, 590, 700];
         assert_eq!(
             kinds(&counter),
-            [IntEncoding::Delta2, IntEncoding::Grid, IntEncoding::Delta]
+            [IntEncoding::Delta2, IntEncoding::Delta, IntEncoding::Grid]
         );
-        // Jittered timestamps: 3-byte differences are not worth compressing.
+        // Jittered timestamps: each layout takes a byte a row, so zstd decides.
         let timestamps = [0, 10_001, 19_999, 30_002, 40_000, 49_998, 60_001];
-        assert!(!kinds(&timestamps).contains(&IntEncoding::Delta));
+        assert_eq!(
+            kinds(&timestamps),
+            [IntEncoding::Delta2, IntEncoding::Delta, IntEncoding::Grid]
+        );
+        // Random values: differences of 2^62 take 9 bytes, changes of them 10.
+        let random = [0, 1 << 62, 0, 1 << 62];
+        assert_eq!(kinds(&random).len(), 3);
     }
 
     #[test]
