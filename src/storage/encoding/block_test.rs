@@ -359,21 +359,21 @@ fn realistic_blocks_are_small() {
             "counter, ±5 ms jitter",
             &jittered,
             counter(&mut rng, ROWS, 500),
-            1.6,
+            1.25,
         ),
         (
             "gauge 2 decimals, ±5 ms jitter",
             &jittered,
             gauge(&mut rng, ROWS),
-            2.1,
+            1.5,
         ),
-        ("constant, ±5 ms jitter", &jittered, vec![1.0; ROWS], 0.9),
-        ("constant, regular", &regular, vec![1.0; ROWS], 0.1),
+        ("constant, ±5 ms jitter", &jittered, vec![1.0; ROWS], 0.6),
+        ("constant, regular", &regular, vec![1.0; ROWS], 0.05),
         (
             "counter, regular",
             &regular,
             counter(&mut rng, ROWS, 900),
-            1.0,
+            0.7,
         ),
     ];
     for (name, timestamps, values, ceiling) in cases {
