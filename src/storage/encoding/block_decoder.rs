@@ -41,8 +41,9 @@ impl BlockDecoder {
     }
 
     /// Clears `timestamps_dst` and `values_dst` and fills them with the block's
-    /// `rows` rows. Corrupt input is an error; `rows` over
-    /// [`MAX_ROWS_PER_BLOCK`] is refused before anything is allocated.
+    /// `rows` rows. Corrupt input is an error, after which the destinations
+    /// hold some unspecified prefix; `rows` over [`MAX_ROWS_PER_BLOCK`] is
+    /// refused before anything is allocated.
     pub fn decode(
         &mut self,
         encoding: &BlockEncoding,

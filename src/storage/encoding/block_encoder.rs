@@ -35,7 +35,7 @@ pub struct BlockEncoder {
     raw: Vec<u8>,
     /// The candidate with the smallest estimated stored size so far.
     best_raw: Vec<u8>,
-    /// `best_raw`'s estimated stored size; `usize::MAX` before any candidate.
+    /// `best_raw`'s estimated stored size; `start_column` resets it to `usize::MAX`.
     best_estimate: usize,
     /// The exceptions section, written once and put before each mantissa candidate.
     exceptions_section: Vec<u8>,

@@ -7,7 +7,7 @@
 //! | ts enc | vals enc | mantissa   | flags | exponent  | first timestamp | first value     |
 //! | u8     | u8       | enc u8     | u8    | i16 BE    | i64 BE          | i64 BE          |
 //! +--------+----------+------------+-------+-----------+-----------------+-----------------+
-//! ts enc, mantissa enc: IntEncoding tag (0 const, 1 delta-const, 2 delta, 3 delta2)
+//! ts enc, mantissa enc: IntEncoding tag (0 const, 1 delta-const, 2 delta, 3 delta2, 4 grid)
 //! vals enc: 0 decimal, 1 decimal with exceptions, 2 xor (mantissa enc and exponent then 0)
 //! flags: bit 0 timestamps column is zstd, bit 1 values column is zstd, others 0
 //! exponent: -22..=0; first value: first mantissa (decimal) or first value's bits (xor)

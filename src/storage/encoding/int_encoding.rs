@@ -2,17 +2,18 @@
 //! into [`super::BlockEncoding`], the rest into a payload whose shape is
 //! picked per block by measuring.
 //!
-//! | kind         | payload                                   | picked when                        |
-//! |--------------|-------------------------------------------|------------------------------------|
-//! | `Const`      | nothing                                   | all values equal (or no rows)      |
-//! | `DeltaConst` | `varint d`                                | `v[i] = v0 + i*d` (wrapping)       |
-//! | `Delta`      | [`super::delta`]: varint per difference   | smaller than `Delta2` (gauges)     |
-//! | `Delta2`     | [`super::delta2`]: varint per change of difference | smallest (counters)     |
-//! | `Grid`       | [`super::grid`]: step, varint residual per row | smallest (scrape timestamps)  |
+//! | kind         | payload                                            | suits                          |
+//! |--------------|----------------------------------------------------|--------------------------------|
+//! | `Const`      | nothing                                            | all values equal (or no rows)  |
+//! | `DeltaConst` | `varint d`                                         | `v[i] = v0 + i*d` (wrapping)   |
+//! | `Delta`      | [`super::delta`]: step, varint difference less it  | gauges; steady counters        |
+//! | `Delta2`     | [`super::delta2`]: varint change of difference     | counters with drifting rates   |
+//! | `Grid`       | [`super::grid`]: step, varint residual per row     | jittered scrape timestamps     |
 //!
-//! The last three are measured: [`candidates`] names those whose raw size is
-//! close enough to the smallest that zstd might reorder them, and the block
-//! encoder keeps whichever is smallest after zstd.
+//! `Const` and `DeltaConst` are taken whenever they fit. Of the last three,
+//! [`candidates`] names those whose raw size is close enough to the smallest
+//! that zstd might reorder them; the block encoder keeps whichever has the
+//! smallest estimated size after zstd.
 
 use super::error::{DecodeError, Section};
 use super::{delta, delta2, grid};
@@ -86,7 +87,7 @@ const CANDIDATE_SIZE_FACTOR: usize = 2;
 /// The kinds worth measuring for `values`, smallest raw payload first: just
 /// `Const` or `DeltaConst` when the values fit them (nothing beats an empty
 /// or one-varint payload), else those of `Delta`, `Delta2` and `Grid` whose
-/// raw size is within [`CANDIDATE_SIZE_FACTOR`] of the smallest.
+/// raw size is within twice the smallest (`CANDIDATE_SIZE_FACTOR`).
 pub fn candidates(values: &[i64]) -> impl Iterator<Item = IntEncoding> {
     let mut kinds = [None; 3];
     if let [first, second, ..] = values {

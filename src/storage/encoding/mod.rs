@@ -15,9 +15,9 @@
 //!   that are not decimal at all fall back to [`xor`].
 //! - Integer columns (timestamps, mantissas) are constant, delta-constant,
 //!   nearest-delta ([`delta`]), second-order delta ([`delta2`]) or residuals
-//!   from a progression ([`grid`]) as zig-zag varints, whichever is smallest
-//!   after zstd ([`int_encoding`]); all arithmetic wraps, so any i64, in any
-//!   order, round-trips.
+//!   from a progression ([`grid`]) as zig-zag varints, whichever promises the
+//!   fewest bytes after zstd ([`int_encoding`]); all arithmetic wraps, so any
+//!   i64, in any order, round-trips.
 //! - zstd goes on top of a column when it saves bytes ([`compress`]).
 //!
 //! Every f64 bit pattern and every i64 round-trips exactly. Decoders never
