@@ -84,6 +84,11 @@ pub struct Exception {
     pub bits: u64,
 }
 
+/// Failed searches for a wider exponent after which a block stops searching:
+/// each costs up to 22 tries, about 100 ns, and a block with this many
+/// non-decimal values (ratios, random bits) ends up as xor anyway.
+const MAX_FAILED_WIDENINGS: u32 = 16;
+
 /// Splits `values` into mantissas (for the rows that have one, in row order)
 /// and exceptions; returns the shared number of decimal places (the exponent
 /// negated). Clears both outputs first.
@@ -93,9 +98,15 @@ pub fn split(values: &[f64], mantissas: &mut Vec<i64>, exceptions: &mut Vec<Exce
     let mut places = 0u8;
     let mut current_scale = 1.0;
     let mut largest_magnitude = 0u64;
+    let mut failed_widenings = 0;
     for (position, &value) in (0u32..).zip(values) {
         let found = mantissa_at(value, current_scale).or_else(|| {
-            let (wider, mantissa) = widen(value, places, largest_magnitude, mantissas)?;
+            if failed_widenings >= MAX_FAILED_WIDENINGS {
+                return None;
+            }
+            let widened = widen(value, places, largest_magnitude, mantissas);
+            failed_widenings += u32::from(widened.is_none());
+            let (wider, mantissa) = widened?;
             places = wider;
             current_scale = scale(places);
             largest_magnitude = mantissas

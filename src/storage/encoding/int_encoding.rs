@@ -69,53 +69,58 @@ pub fn varint_size(value: i64) -> usize {
 }
 
 /// Appends the smallest raw payload for `values`; returns its kind and the
-/// first value (0 for an empty column). Without zstd this is the best choice;
-/// with zstd, see [`candidates`].
+/// first value (0 for an empty column). The choice for a column stored
+/// without zstd; with zstd, the block encoder measures [`candidates`].
 pub fn encode(values: &[i64], out: &mut Vec<u8>) -> (IntEncoding, i64) {
-    let kind = candidates(values).next().unwrap_or(IntEncoding::Const);
+    let kind = candidates(values)
+        .min_by_key(|kind| encoded_size(*kind, values))
+        .unwrap_or(IntEncoding::Const);
     let first = encode_as(kind, values, out);
     debug_assert!(first.is_some(), "BUG: chosen kind {kind:?} cannot encode");
     (kind, first.unwrap_or(0))
 }
 
-/// Raw sizes within this factor of the smallest are worth compressing too:
-/// zstd codes a column by the entropy of its bytes, not their count, so a
-/// wider but more regular payload can end up smaller (a counter's 2-byte
-/// differences against its 1-byte changes of difference).
-const CANDIDATE_SIZE_FACTOR: usize = 2;
+/// Bytes of `kind`'s payload for `values`, for kinds that can represent them.
+fn encoded_size(kind: IntEncoding, values: &[i64]) -> usize {
+    match kind {
+        IntEncoding::Const => 0,
+        IntEncoding::DeltaConst => match values {
+            [first, second, ..] => varint_size(second.wrapping_sub(*first)),
+            _ => 0,
+        },
+        IntEncoding::Delta => delta::encoded_size(values),
+        IntEncoding::Delta2 => delta2::encoded_size(values),
+        IntEncoding::Grid => grid::encoded_size(values),
+    }
+}
 
-/// The kinds worth measuring for `values`, smallest raw payload first: just
-/// `Const` or `DeltaConst` when the values fit them (nothing beats an empty
-/// or one-varint payload), else those of `Delta`, `Delta2` and `Grid` whose
-/// raw size is within twice the smallest (`CANDIDATE_SIZE_FACTOR`).
+/// The kinds worth measuring for `values`: just `Const` or `DeltaConst` when
+/// the values fit them (nothing beats an empty or one-varint payload), else
+/// `Delta2`, `Delta` and `Grid`. Raw sizes do not rank the last three: zstd
+/// codes a payload by the entropy of its bytes, not their count, so a wider
+/// but more regular one can end up smaller (a counter's differences less
+/// their step against its changes of difference).
 pub fn candidates(values: &[i64]) -> impl Iterator<Item = IntEncoding> {
-    let mut kinds = [None; 3];
-    if let [first, second, ..] = values {
-        let step = second.wrapping_sub(*first);
-        if is_progression(values, step) {
-            kinds[0] = Some(if step == 0 {
-                IntEncoding::Const
+    const MEASURED: [IntEncoding; 3] = [IntEncoding::Delta2, IntEncoding::Delta, IntEncoding::Grid];
+    let fitting = match values {
+        [first, second, ..] => {
+            let step = second.wrapping_sub(*first);
+            if !is_progression(values, step) {
+                None
+            } else if step == 0 {
+                Some(IntEncoding::Const)
             } else {
-                IntEncoding::DeltaConst
-            });
-        } else {
-            let mut sized = [
-                (delta::encoded_size(values), IntEncoding::Delta),
-                (delta2::encoded_size(values), IntEncoding::Delta2),
-                (grid::encoded_size(values), IntEncoding::Grid),
-            ];
-            sized.sort_by_key(|(size, _)| *size);
-            let smallest = sized.first().map_or(0, |(size, _)| *size);
-            for (slot, (size, kind)) in kinds.iter_mut().zip(sized) {
-                if size <= smallest.saturating_mul(CANDIDATE_SIZE_FACTOR) {
-                    *slot = Some(kind);
-                }
+                Some(IntEncoding::DeltaConst)
             }
         }
+        _ => Some(IntEncoding::Const),
+    };
+    let measured = if fitting.is_some() {
+        &[][..]
     } else {
-        kinds[0] = Some(IntEncoding::Const);
-    }
-    kinds.into_iter().flatten()
+        &MEASURED[..]
+    };
+    fitting.into_iter().chain(measured.iter().copied())
 }
 
 /// Whether every difference of consecutive values is `step`.
@@ -248,25 +253,15 @@ mod tests {
     }
 
     #[test]
-    fn candidates_are_close_in_size() {
+    fn candidates_are_the_fitting_kind_or_the_measured_three() {
         let kinds = |values: &[i64]| candidates(values).collect::<Vec<_>>();
+        assert_eq!(kinds(&[]), [IntEncoding::Const]);
         assert_eq!(kinds(&[1, 1]), [IntEncoding::Const]);
         assert_eq!(kinds(&[1, 3, 5]), [IntEncoding::DeltaConst]);
-        // A counter: 2-byte differences, 1-byte changes, a drifting grid.
-        let counter = [0, 100, 205, 300, 410, 500, 590, 700];
         assert_eq!(
-            kinds(&counter),
+            kinds(&[0, 100, 205]),
             [IntEncoding::Delta2, IntEncoding::Delta, IntEncoding::Grid]
         );
-        // Jittered timestamps: each layout takes a byte a row, so zstd decides.
-        let timestamps = [0, 10_001, 19_999, 30_002, 40_000, 49_998, 60_001];
-        assert_eq!(
-            kinds(&timestamps),
-            [IntEncoding::Delta2, IntEncoding::Delta, IntEncoding::Grid]
-        );
-        // Random values: differences of 2^62 take 9 bytes, changes of them 10.
-        let random = [0, 1 << 62, 0, 1 << 62];
-        assert_eq!(kinds(&random).len(), 3);
     }
 
     #[test]
