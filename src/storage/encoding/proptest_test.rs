@@ -247,4 +247,59 @@ proptest! {
         let [header, ts, vs] = &truncated;
         let _ = decode_anything(&mut decoder, header, rows, ts, vs);
     }
+
+    /// The integer-column contract, for every kind that can represent the
+    /// values: decodes back exactly, and every strict prefix is an error.
+    #[test]
+    fn every_int_encoding_round_trips(
+        values in prop_oneof![
+            prop::collection::vec(any_timestamp(), 0..MAX_TEST_ROWS),
+            (1usize..MAX_TEST_ROWS).prop_flat_map(scrape_timestamps),
+            (any::<i64>(), any::<i64>(), 0usize..50)
+                .prop_map(|(first, step, rows)| {
+                    (0..rows as i64).map(|i| first.wrapping_add(step.wrapping_mul(i))).collect()
+                }),
+        ],
+    ) {
+        let mut fitted = 0;
+        for kind in IntEncoding::ALL {
+            let mut payload = Vec::new();
+            let Some(first) = int_encoding::encode_as(kind, &values, &mut payload) else {
+                continue;
+            };
+            fitted += 1;
+            let mut decoded = vec![7];
+            decoded.clear();
+            int_encoding::decode(kind, first, values.len(), &payload, Section::Timestamps, &mut decoded)
+                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            prop_assert_eq!(&decoded, &values, "{:?}", kind);
+            for cut in 0..payload.len() {
+                decoded.clear();
+                let result = int_encoding::decode(
+                    kind, first, values.len(), &payload[..cut], Section::Timestamps, &mut decoded,
+                );
+                prop_assert!(result.is_err(), "{:?} cut at {}", kind, cut);
+            }
+        }
+        // Delta, Delta2 and Grid represent anything.
+        prop_assert!(fitted >= 3);
+    }
+
+    /// Arbitrary bytes under an arbitrary (valid) block encoding never panic.
+    #[test]
+    fn random_bytes_never_panic(
+        header in prop::collection::vec(any::<u8>(), BlockEncoding::ENCODED_SIZE),
+        timestamps in prop::collection::vec(any::<u8>(), 0..200),
+        values in prop::collection::vec(any::<u8>(), 0..200),
+        rows in 0..=MAX_ROWS_PER_BLOCK,
+        kinds in (0u8..5, 0u8..3, 0u8..5, 0u8..4, 0i16..=22),
+    ) {
+        let mut header = header;
+        let (timestamps_kind, values_kind, mantissas_kind, flags, places) = kinds;
+        header[..4].copy_from_slice(&[timestamps_kind, values_kind, mantissas_kind, flags]);
+        header[4..6].copy_from_slice(&(-places).to_be_bytes());
+        let mut decoder = BlockDecoder::new();
+        let _ = decode_anything(&mut decoder, &header, rows, &timestamps, &values);
+        let _ = decode_anything(&mut decoder, &header, rows % 64, &timestamps, &values);
+    }
 }
