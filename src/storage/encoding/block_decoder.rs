@@ -81,45 +81,60 @@ impl BlockDecoder {
             max_payload_size(rows),
             Section::Values,
         )?;
-        let (mantissas, exponent, payload) = match encoding.values {
-            ValueEncoding::Xor => {
-                let first_bits = encoding.first_value as u64;
-                let rest = xor::decode(first_bits, rows, payload, values_dst)?;
-                return expect_consumed(rest);
-            }
-            ValueEncoding::Decimal {
-                mantissas,
-                exponent,
-            } => {
-                self.exceptions.clear();
-                (mantissas, exponent, payload)
-            }
-            ValueEncoding::DecimalWithExceptions {
-                mantissas,
-                exponent,
-            } => {
-                let rest = exceptions::decode(payload, rows, &mut self.exceptions)?;
-                (mantissas, exponent, rest)
-            }
-        };
-        self.mantissas.clear();
-        int_encoding::decode(
-            mantissas,
-            encoding.first_value,
-            rows.saturating_sub(self.exceptions.len()),
+        decode_values(
+            encoding,
+            rows,
             payload,
-            Section::Values,
             &mut self.mantissas,
-        )?;
-        let places = u8::try_from(exponent.unsigned_abs()).unwrap_or(u8::MAX);
-        merge(
-            &self.mantissas,
-            &self.exceptions,
-            decimal::scale(places),
+            &mut self.exceptions,
             values_dst,
-        );
-        Ok(())
+        )
     }
+}
+
+/// Fills `dst` with the `rows` values of a raw values column; `mantissas` and
+/// `exceptions` are scratch.
+fn decode_values(
+    encoding: &BlockEncoding,
+    rows: usize,
+    payload: &[u8],
+    mantissas: &mut Vec<i64>,
+    exceptions: &mut Vec<Exception>,
+    dst: &mut Vec<f64>,
+) -> Result<(), DecodeError> {
+    let (kind, exponent, payload) = match encoding.values {
+        ValueEncoding::Xor => {
+            let first_bits = encoding.first_value as u64;
+            let rest = xor::decode(first_bits, rows, payload, dst)?;
+            return expect_consumed(rest);
+        }
+        ValueEncoding::Decimal {
+            mantissas,
+            exponent,
+        } => {
+            exceptions.clear();
+            (mantissas, exponent, payload)
+        }
+        ValueEncoding::DecimalWithExceptions {
+            mantissas,
+            exponent,
+        } => {
+            let rest = exceptions::decode(payload, rows, exceptions)?;
+            (mantissas, exponent, rest)
+        }
+    };
+    mantissas.clear();
+    int_encoding::decode(
+        kind,
+        encoding.first_value,
+        rows.saturating_sub(exceptions.len()),
+        payload,
+        Section::Values,
+        mantissas,
+    )?;
+    let places = u8::try_from(exponent.unsigned_abs()).unwrap_or(u8::MAX);
+    merge(mantissas, exceptions, decimal::scale(places), dst);
+    Ok(())
 }
 
 /// Fills `dst` with the rows: exceptions at their positions, mantissas in between.
