@@ -69,19 +69,8 @@ impl BlockEncoder {
             "BUG: {} rows exceed MAX_ROWS_PER_BLOCK",
             timestamps.len()
         );
-        let rows = timestamps.len();
         self.start_column();
-        let mut timestamps_choice = None;
-        for kind in int_encoding::candidates(timestamps) {
-            self.raw.clear();
-            let first = int_encoding::encode_as(kind, timestamps, &mut self.raw);
-            debug_assert!(self.raw.len() <= max_payload_size(rows));
-            if let Some(first) = first.filter(|_| self.offer()) {
-                timestamps_choice = Some((kind, first));
-            }
-        }
-        let (timestamps_kind, first_timestamp) =
-            timestamps_choice.unwrap_or((IntEncoding::Const, 0));
+        let (timestamps_kind, first_timestamp) = self.encode_timestamps(timestamps);
         let timestamps_compressed =
             self.compressor
                 .append(&self.best_raw, zstd_level, timestamps_out);
@@ -99,6 +88,23 @@ impl BlockEncoder {
             values_compressed,
             first_value,
         }
+    }
+
+    /// Leaves the best raw timestamps column in `self.best_raw`; returns its
+    /// encoding and first value.
+    fn encode_timestamps(&mut self, timestamps: &[i64]) -> (IntEncoding, i64) {
+        let mut choice = None;
+        for kind in int_encoding::candidates(timestamps) {
+            self.raw.clear();
+            let Some(first) = int_encoding::encode_as(kind, timestamps, &mut self.raw) else {
+                continue;
+            };
+            debug_assert!(self.raw.len() <= max_payload_size(timestamps.len()));
+            if self.offer() {
+                choice = Some((kind, first));
+            }
+        }
+        choice.unwrap_or((IntEncoding::Const, 0))
     }
 
     /// Leaves the best raw values column in `self.best_raw`; returns its
