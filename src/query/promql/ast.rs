@@ -10,6 +10,7 @@
 
 use crate::model::Matcher;
 
+use super::duration_expr::DurationExpr;
 use super::functions::FunctionSpec;
 
 /// A byte range of the query text.
@@ -117,6 +118,9 @@ pub struct VectorSelector {
     pub matchers: Vec<Matcher>,
     /// `offset`, in milliseconds; negative looks into the future.
     pub offset_ms: i64,
+    /// An `offset` written as a duration expression; when it uses `step()` or
+    /// `range()`, `offset_ms` is 0 and the evaluator resolves it.
+    pub offset_expr: Option<DurationExpr>,
     /// The `@` modifier.
     pub at: Option<At>,
     /// The experimental `anchored` modifier (extended range selectors).
@@ -134,6 +138,9 @@ pub struct MatrixSelector {
     pub selector: VectorSelector,
     /// The range, in milliseconds.
     pub range_ms: i64,
+    /// The range written as a duration expression; when it uses `step()` or
+    /// `range()`, `range_ms` is 0 and the evaluator resolves it.
+    pub range_expr: Option<DurationExpr>,
     /// Where it was written.
     pub span: Span,
 }
@@ -145,10 +152,16 @@ pub struct Subquery {
     pub expr: Box<Expr>,
     /// The range, in milliseconds.
     pub range_ms: i64,
+    /// The range as a duration expression (see [`MatrixSelector::range_expr`]).
+    pub range_expr: Option<DurationExpr>,
     /// The step in milliseconds; `None` means the engine's default evaluation interval.
     pub step_ms: Option<i64>,
+    /// The step as a duration expression (then `step_ms` is `Some(0)` if not constant).
+    pub step_expr: Option<DurationExpr>,
     /// `offset`, in milliseconds.
     pub offset_ms: i64,
+    /// The offset as a duration expression (see [`VectorSelector::offset_expr`]).
+    pub offset_expr: Option<DurationExpr>,
     /// The `@` modifier.
     pub at: Option<At>,
     /// Where it was written.

@@ -322,8 +322,11 @@ impl<'a> Lexer<'a> {
         if self.bracket_open {
             // Inside brackets only the duration-expression words exist.
             return match keyword {
-                Some(k @ (Keyword::Step | Keyword::Range | Keyword::Min | Keyword::Max)) => {
+                Some(k @ (Keyword::Step | Keyword::Range)) => {
                     self.emit(TokenKind::Keyword(k), start)
+                }
+                _ if word == "min_of" || word == "max_of" => {
+                    self.emit(TokenKind::Identifier, start)
                 }
                 _ => {
                     let first = word.chars().next().unwrap_or(' ');

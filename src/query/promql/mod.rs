@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod check;
 pub mod duration;
+pub mod duration_expr;
 pub mod error;
 pub mod functions;
 pub mod lexer;
@@ -28,6 +29,7 @@ pub use ast::{
     NumberLiteral, Paren, Span, StringLiteral, Subquery, Unary, UnaryOp, VectorMatching,
     VectorSelector,
 };
+pub use duration_expr::DurationExpr;
 pub use error::{ErrorKind, ParseError};
 pub use functions::{Function, FunctionSpec, FUNCTIONS};
 pub use types::ValueType;

@@ -11,6 +11,7 @@ use super::ast::{
     VectorSelector,
 };
 use super::duration::format_duration_ms;
+use super::duration_expr::DurationExpr;
 
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -121,14 +122,21 @@ fn matcher_string(matcher: &Matcher) -> String {
     )
 }
 
-fn write_modifiers(f: &mut Formatter<'_>, at: Option<At>, offset_ms: i64) -> fmt::Result {
+fn write_modifiers(
+    f: &mut Formatter<'_>,
+    at: Option<At>,
+    offset_ms: i64,
+    offset_expr: Option<&DurationExpr>,
+) -> fmt::Result {
     match at {
         Some(At::Timestamp(ms)) => write!(f, " @ {:.3}", ms as f64 / 1000.0)?,
         Some(At::Start) => f.write_str(" @ start()")?,
         Some(At::End) => f.write_str(" @ end()")?,
         None => {}
     }
-    if offset_ms != 0 {
+    if let Some(expr) = offset_expr {
+        write!(f, " offset {expr}")?;
+    } else if offset_ms != 0 {
         write!(f, " offset {}", format_duration_ms(offset_ms))?;
     }
     Ok(())
@@ -162,7 +170,12 @@ fn write_selector(
         write!(f, "{{{}}}", labels.join(", ").replace(", ", ","))?;
     }
     if with_modifiers {
-        write_modifiers(f, selector.at, selector.offset_ms)?;
+        write_modifiers(
+            f,
+            selector.at,
+            selector.offset_ms,
+            selector.offset_expr.as_ref(),
+        )?;
         write_extension(f, selector)?;
     }
     Ok(())
@@ -180,8 +193,18 @@ fn write_extension(f: &mut Formatter<'_>, selector: &VectorSelector) -> fmt::Res
 
 fn write_matrix(f: &mut Formatter<'_>, matrix: &MatrixSelector) -> fmt::Result {
     write_selector(f, &matrix.selector, false)?;
-    write!(f, "[{}]", format_duration_ms(matrix.range_ms))?;
-    write_modifiers(f, matrix.selector.at, matrix.selector.offset_ms)?;
+    write!(
+        f,
+        "[{}]",
+        duration_text(matrix.range_ms, matrix.range_expr.as_ref())
+    )?;
+    let selector = &matrix.selector;
+    write_modifiers(
+        f,
+        selector.at,
+        selector.offset_ms,
+        selector.offset_expr.as_ref(),
+    )?;
     write_extension(f, &matrix.selector)
 }
 
@@ -190,13 +213,26 @@ fn write_subquery(f: &mut Formatter<'_>, subquery: &Subquery) -> fmt::Result {
         f,
         "{}[{}:",
         subquery.expr,
-        format_duration_ms(subquery.range_ms)
+        duration_text(subquery.range_ms, subquery.range_expr.as_ref())
     )?;
     if let Some(step) = subquery.step_ms {
-        f.write_str(&format_duration_ms(step))?;
+        f.write_str(&duration_text(step, subquery.step_expr.as_ref()))?;
     }
     f.write_str("]")?;
-    write_modifiers(f, subquery.at, subquery.offset_ms)
+    write_modifiers(
+        f,
+        subquery.at,
+        subquery.offset_ms,
+        subquery.offset_expr.as_ref(),
+    )
+}
+
+/// A range or step: the duration expression as written, or the duration.
+fn duration_text(ms: i64, expr: Option<&DurationExpr>) -> String {
+    match expr {
+        Some(expr) => expr.to_string(),
+        None => format_duration_ms(ms),
+    }
 }
 
 fn join_exprs(exprs: &[Expr]) -> String {

@@ -6,6 +6,7 @@
 //! aggregations, label lists). The parser stops at the first error.
 
 mod call;
+mod duration;
 mod expr;
 mod selector;
 

@@ -4,8 +4,10 @@
 use crate::model::{MatchOp, Matcher, METRIC_NAME_LABEL};
 
 use super::super::ast::{At, Expr, MatrixSelector, Span, Subquery, VectorSelector};
+use super::super::duration_expr::DurationExpr;
 use super::super::error::{ErrorKind, ParseError};
 use super::super::token::{Keyword, Token, TokenKind};
+use super::duration::ParsedDuration;
 use super::Parser;
 
 const OFFSET_PLACEMENT: &str = "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery";
@@ -15,6 +17,7 @@ const AT_PLACEMENT: &str =
 /// The `offset`/`@` fields of whatever node a modifier attaches to.
 struct ModifierTarget<'e> {
     offset_ms: &'e mut i64,
+    offset_expr: &'e mut Option<DurationExpr>,
     at: &'e mut Option<At>,
     span: &'e mut Span,
 }
@@ -24,16 +27,19 @@ fn modifier_target(expr: &mut Expr) -> Option<ModifierTarget<'_>> {
     match expr {
         Expr::VectorSelector(selector) => Some(ModifierTarget {
             offset_ms: &mut selector.offset_ms,
+            offset_expr: &mut selector.offset_expr,
             at: &mut selector.at,
             span: &mut selector.span,
         }),
         Expr::MatrixSelector(matrix) => Some(ModifierTarget {
             offset_ms: &mut matrix.selector.offset_ms,
+            offset_expr: &mut matrix.selector.offset_expr,
             at: &mut matrix.selector.at,
             span: &mut matrix.span,
         }),
         Expr::Subquery(subquery) => Some(ModifierTarget {
             offset_ms: &mut subquery.offset_ms,
+            offset_expr: &mut subquery.offset_expr,
             at: &mut subquery.at,
             span: &mut subquery.span,
         }),
@@ -65,6 +71,7 @@ impl<'a> Parser<'a> {
             name,
             matchers,
             offset_ms: 0,
+            offset_expr: None,
             at: None,
             anchored: false,
             smoothed: false,
@@ -128,7 +135,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A duration in brackets or after `offset`: a number of seconds or a duration literal.
-    fn parse_duration_literal(
+    pub(super) fn parse_duration_literal(
         &mut self,
         context: &'static str,
         expected: &'static str,
@@ -152,7 +159,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A range or subquery duration, which Prometheus requires to be positive.
-    fn parse_positive_duration(
+    pub(super) fn parse_positive_duration(
         &mut self,
         context: &'static str,
         expected: &'static str,
@@ -170,23 +177,30 @@ impl<'a> Parser<'a> {
     /// `[range]` after a selector, or `[range:step]` / `[range:]` after any expression.
     pub(super) fn parse_range_or_subquery(&mut self, expr: Expr) -> Result<Expr, ParseError> {
         let open = self.next();
-        let range_ms = self.parse_positive_duration("subquery selector", "duration")?;
+        let range = self.parse_bracket_duration("subquery selector", "duration")?;
         let token = self.next();
         match token.kind {
-            TokenKind::RightBracket => self.make_matrix(expr, range_ms, open, token),
+            TokenKind::RightBracket => self.make_matrix(expr, range, open, token),
             TokenKind::Colon => {
-                let step_ms = if self.peek().kind == TokenKind::RightBracket {
+                let step = if self.peek().kind == TokenKind::RightBracket {
                     None
                 } else {
-                    Some(self.parse_positive_duration("subquery selector", "duration or \"]\"")?)
+                    Some(self.parse_bracket_duration("subquery selector", "duration or \"]\"")?)
                 };
                 let close = self.expect(TokenKind::RightBracket, "subquery selector", "\"]\"")?;
                 let span = Span::new(expr.span().start, close.end());
+                let (step_ms, step_expr) = match step {
+                    Some(step) => (Some(step.ms), step.expr),
+                    None => (None, None),
+                };
                 Ok(Expr::Subquery(Subquery {
                     expr: Box::new(expr),
-                    range_ms,
+                    range_ms: range.ms,
+                    range_expr: range.expr,
                     step_ms,
+                    step_expr,
                     offset_ms: 0,
+                    offset_expr: None,
                     at: None,
                     span,
                 }))
@@ -198,7 +212,7 @@ impl<'a> Parser<'a> {
     fn make_matrix(
         &self,
         expr: Expr,
-        range_ms: i64,
+        range: ParsedDuration,
         open: Token<'_>,
         close: Token<'_>,
     ) -> Result<Expr, ParseError> {
@@ -206,7 +220,7 @@ impl<'a> Parser<'a> {
         let Expr::VectorSelector(selector) = expr else {
             return Err(self.invalid("ranges only allowed for vector selectors", brackets));
         };
-        if selector.offset_ms != 0 {
+        if selector.offset_ms != 0 || selector.offset_expr.is_some() {
             return Err(self.invalid("no offset modifiers allowed before range", brackets));
         }
         if selector.at.is_some() {
@@ -215,7 +229,8 @@ impl<'a> Parser<'a> {
         let span = Span::new(selector.span.start, close.end());
         Ok(Expr::MatrixSelector(MatrixSelector {
             selector,
-            range_ms,
+            range_ms: range.ms,
+            range_expr: range.expr,
             span,
         }))
     }
@@ -223,20 +238,17 @@ impl<'a> Parser<'a> {
     /// `offset [-]duration`.
     pub(super) fn parse_offset(&mut self, mut expr: Expr) -> Result<Expr, ParseError> {
         self.next();
-        let negative = self.peek().kind == TokenKind::Sub;
-        if negative {
-            self.next();
-        }
-        let (ms, _) = self.parse_duration_literal("offset", "number or duration")?;
+        let offset = self.parse_offset_duration()?;
         let end = self.last_end;
         let expr_span = expr.span();
         let Some(target) = modifier_target(&mut expr) else {
             return Err(self.invalid(OFFSET_PLACEMENT, expr_span));
         };
-        if *target.offset_ms != 0 {
+        if *target.offset_ms != 0 || target.offset_expr.is_some() {
             return Err(self.invalid("offset may not be set multiple times", expr_span));
         }
-        *target.offset_ms = if negative { -ms } else { ms };
+        *target.offset_ms = offset.ms;
+        *target.offset_expr = offset.expr;
         target.span.end = end;
         Ok(expr)
     }
