@@ -391,11 +391,10 @@ impl<'a> Lexer<'a> {
         self.accept(digits);
         let mut dot_seen = false;
         let mut exponent_seen = false;
-        loop {
-            let Some(c) = self.peek() else { break };
-            if !(digits.contains(c) || "._eE".contains(c)) {
-                break;
-            }
+        while let Some(c) = self
+            .peek()
+            .filter(|&c| digits.contains(c) || "._eE".contains(c))
+        {
             if c == '.' {
                 if dot_seen {
                     self.pos += 1;
