@@ -252,6 +252,42 @@ impl Checker<'_> {
         let left = self.check(&mut binary.lhs)?;
         let right = self.check(&mut binary.rhs)?;
         let op_span = self.operator_span(binary);
+        self.check_binary_modifiers(binary, left, right, op_span)?;
+        for (side, span) in [(left, binary.lhs.span()), (right, binary.rhs.span())] {
+            if side != ValueType::Scalar && side != ValueType::Vector {
+                return Err(self.invalid(
+                    "binary expression must contain only scalar and instant vector types",
+                    span,
+                ));
+            }
+        }
+        let both_vectors = left == ValueType::Vector && right == ValueType::Vector;
+        if both_vectors {
+            self.check_set_matching(binary, op_span)?;
+        } else {
+            self.drop_matching(binary, op_span)?;
+        }
+        if !both_vectors && binary.op.is_set_operator() {
+            return Err(self.invalid(
+                format!(
+                    "set operator {:?} not allowed in binary scalar expression",
+                    binary.op.as_str()
+                ),
+                op_span,
+            ));
+        }
+        Ok(())
+    }
+
+    /// `bool` only on comparisons (and required between scalars), set operators
+    /// are many-to-many, `on` labels may not be `group_*` labels too.
+    fn check_binary_modifiers(
+        &self,
+        binary: &mut Binary,
+        left: ValueType,
+        right: ValueType,
+        op_span: Span,
+    ) -> Result<(), ParseError> {
         let op = binary.op;
         if binary.return_bool && !op.is_comparison() {
             return Err(self.invalid(
@@ -269,79 +305,67 @@ impl Checker<'_> {
                 op_span,
             ));
         }
-        if let Some(matching) = binary.matching.as_mut() {
-            if op.is_set_operator() && matching.card == Cardinality::OneToOne {
-                matching.card = Cardinality::ManyToMany;
-            }
-            if matching.on {
-                if let Some(label) = matching
-                    .labels
-                    .iter()
-                    .find(|l| matching.include.contains(l))
-                {
-                    return Err(self.invalid(
-                        format!("label {label:?} must not occur in ON and GROUP clause at once"),
-                        op_span,
-                    ));
-                }
-            }
+        let Some(matching) = binary.matching.as_mut() else {
+            return Ok(());
+        };
+        if op.is_set_operator() && matching.card == Cardinality::OneToOne {
+            matching.card = Cardinality::ManyToMany;
         }
-        for (side, span) in [(left, binary.lhs.span()), (right, binary.rhs.span())] {
-            if side != ValueType::Scalar && side != ValueType::Vector {
+        if matching.on {
+            if let Some(label) = matching
+                .labels
+                .iter()
+                .find(|l| matching.include.contains(l))
+            {
                 return Err(self.invalid(
-                    "binary expression must contain only scalar and instant vector types",
-                    span,
+                    format!("label {label:?} must not occur in ON and GROUP clause at once"),
+                    op_span,
                 ));
             }
         }
-        let both_vectors = left == ValueType::Vector && right == ValueType::Vector;
-        if !both_vectors
-            && binary
-                .matching
-                .as_ref()
-                .is_some_and(|m| m.fill_left.is_some() || m.fill_right.is_some())
-        {
-            return Err(self.invalid(
-                "fill modifiers are only allowed between instant vectors",
-                op_span,
-            ));
-        }
-        if !both_vectors {
-            if binary
-                .matching
-                .as_ref()
-                .is_some_and(|m| !m.labels.is_empty())
-            {
+        Ok(())
+    }
+
+    /// With a scalar operand there is no vector matching: `on`/`ignoring` labels
+    /// and fill modifiers are errors, the rest is dropped as Prometheus does.
+    fn drop_matching(&self, binary: &mut Binary, op_span: Span) -> Result<(), ParseError> {
+        if let Some(matching) = &binary.matching {
+            if matching.fill_left.is_some() || matching.fill_right.is_some() {
+                return Err(self.invalid(
+                    "fill modifiers are only allowed between instant vectors",
+                    op_span,
+                ));
+            }
+            if !matching.labels.is_empty() {
                 return Err(self.invalid(
                     "vector matching only allowed between instant vectors",
                     op_span,
                 ));
             }
-            binary.matching = None;
-        } else if op.is_set_operator() {
-            if let Some(matching) = &binary.matching {
-                if matches!(
-                    matching.card,
-                    Cardinality::OneToMany | Cardinality::ManyToOne
-                ) {
-                    return Err(self.invalid(
-                        format!("no grouping allowed for {:?} operation", op.as_str()),
-                        op_span,
-                    ));
-                }
-                if matching.card != Cardinality::ManyToMany {
-                    return Err(self.invalid("set operations must always be many-to-many", op_span));
-                }
-            }
         }
-        if (left == ValueType::Scalar || right == ValueType::Scalar) && op.is_set_operator() {
+        binary.matching = None;
+        Ok(())
+    }
+
+    /// Set operators between vectors take no `group_left`/`group_right`.
+    fn check_set_matching(&self, binary: &Binary, op_span: Span) -> Result<(), ParseError> {
+        let Some(matching) = &binary.matching else {
+            return Ok(());
+        };
+        if !binary.op.is_set_operator() {
+            return Ok(());
+        }
+        if matches!(
+            matching.card,
+            Cardinality::OneToMany | Cardinality::ManyToOne
+        ) {
             return Err(self.invalid(
-                format!(
-                    "set operator {:?} not allowed in binary scalar expression",
-                    op.as_str()
-                ),
+                format!("no grouping allowed for {:?} operation", binary.op.as_str()),
                 op_span,
             ));
+        }
+        if matching.card != Cardinality::ManyToMany {
+            return Err(self.invalid("set operations must always be many-to-many", op_span));
         }
         Ok(())
     }

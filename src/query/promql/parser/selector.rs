@@ -6,6 +6,7 @@ use crate::model::{MatchOp, Matcher, METRIC_NAME_LABEL};
 use super::super::ast::{At, Expr, MatrixSelector, Span, Subquery, VectorSelector};
 use super::super::duration_expr::DurationExpr;
 use super::super::error::{ErrorKind, ParseError};
+use super::super::printer::format_float;
 use super::super::token::{Keyword, Token, TokenKind};
 use super::duration::ParsedDuration;
 use super::Parser;
@@ -347,18 +348,33 @@ impl<'a> Parser<'a> {
         let bound = i64::MAX as f64;
         if !seconds.is_finite() || seconds >= bound || seconds <= -bound {
             return Err(self.invalid(
-                format!("timestamp out of bounds for @ modifier: {seconds:.6}"),
+                format!(
+                    "timestamp out of bounds for @ modifier: {}",
+                    go_fixed6(seconds)
+                ),
                 expr_span,
             ));
         }
         let ms = (seconds * 1000.0).round();
         if ms >= bound || ms <= -bound {
             return Err(self.invalid(
-                format!("timestamp out of bounds for @ modifier: {seconds:.6}"),
+                format!(
+                    "timestamp out of bounds for @ modifier: {}",
+                    go_fixed6(seconds)
+                ),
                 expr_span,
             ));
         }
         Ok(At::Timestamp(ms as i64))
+    }
+}
+
+/// Formats like Go's `%f`: six decimals, `+Inf`/`-Inf`/`NaN` for the rest.
+fn go_fixed6(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.6}")
+    } else {
+        format_float(value)
     }
 }
 
