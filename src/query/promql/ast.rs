@@ -83,8 +83,10 @@ impl Expr {
 /// A float literal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NumberLiteral {
-    /// The value.
+    /// The value (seconds for a duration literal).
     pub value: f64,
+    /// Whether it was written as a duration (`5m`), which is how it prints.
+    pub duration: bool,
     /// Where it was written.
     pub span: Span,
 }

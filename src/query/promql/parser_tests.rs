@@ -325,7 +325,7 @@ fn binary_matching() {
 
 #[test]
 fn printing_is_canonical() {
-    let cases = [
+    let cases: [(&str, &str); 39] = [
         ("foo", "foo"),
         ("foo{}", "foo"),
         (r#"foo{b="2",a=~"1"}"#, r#"foo{a=~"1",b="2"}"#),
@@ -345,8 +345,24 @@ fn printing_is_canonical() {
         ("a>bool 1", "a > bool 1"),
         ("-foo", "-foo"),
         ("- 1", "-1"),
-        ("1000000", "1e+06"),
-        ("0.00001", "1e-05"),
+        ("1000000", "1000000"),
+        ("0.00001", "0.00001"),
+        ("1e300", &format!("1{}", "0".repeat(300))),
+        ("5m", "5m"),
+        ("-90s", "-1m30s"),
+        (
+            "a * ignoring() group_left b",
+            "a * ignoring () group_left () b",
+        ),
+        (
+            "foo @ 1 anchored offset 1m",
+            "foo @ 1.000 anchored offset 1m",
+        ),
+        (
+            "foo[1m] anchored offset 1m @ 1",
+            "foo[1m] anchored @ 1.000 offset 1m",
+        ),
+        ("a + fill_left(1e6) b", "a + fill_left (1e+06) b"),
         ("123456", "123456"),
         ("Inf", "+Inf"),
         (r#""a\"b\n""#, r#""a\"b\n""#),
@@ -358,7 +374,7 @@ fn printing_is_canonical() {
         ("sum by (\"a.b\") (x)", "sum by (\"a.b\") (x)"),
         ("foo[5m+1m]", "foo[5m + 1m]"),
         ("foo offset (step())", "foo offset (step())"),
-        ("a + fill(0) b", "a + fill(0) b"),
+        ("a + fill(0) b", "a + fill (0) b"),
         ("increase(foo[1m] anchored)", "increase(foo[1m] anchored)"),
         ("(a)", "(a)"),
     ];

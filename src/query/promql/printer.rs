@@ -7,8 +7,8 @@ use std::fmt::{self, Display, Formatter, Write};
 use crate::model::{MatchOp, Matcher, METRIC_NAME_LABEL};
 
 use super::ast::{
-    Aggregate, At, Binary, Call, Cardinality, Expr, MatrixSelector, Subquery, UnaryOp,
-    VectorSelector,
+    Aggregate, At, Binary, Call, Cardinality, Expr, MatrixSelector, NumberLiteral, Subquery,
+    UnaryOp, VectorSelector,
 };
 use super::duration::format_duration_ms;
 use super::duration_expr::DurationExpr;
@@ -16,7 +16,7 @@ use super::duration_expr::DurationExpr;
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::Number(number) => f.write_str(&format_float(number.value)),
+            Expr::Number(number) => write_number(f, number),
             Expr::String(string) => f.write_str(&go_quote(&string.value)),
             Expr::VectorSelector(selector) => write_selector(f, selector, true),
             Expr::MatrixSelector(matrix) => write_matrix(f, matrix),
@@ -36,10 +36,22 @@ impl Display for Expr {
     }
 }
 
-/// Formats a float as Go's `fmt.Sprint` does, which Prometheus uses for number
-/// literals: `%g` with the shortest digits, so an exponent appears when the decimal
-/// exponent is below -4 or at least 6 (`1e+06`, `1.5e-05`, `123456`).
+/// Formats a float as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, which Prometheus
+/// uses for number literals: shortest digits, never an exponent, `+Inf`, `NaN`.
 pub fn format_float(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_string();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+    }
+    format!("{value}")
+}
+
+/// Formats a float as Go's `%v` does, which Prometheus uses for fill values:
+/// `%g` with the shortest digits, so an exponent appears when the decimal
+/// exponent is below -4 or at least 6 (`1e+06`, `1e-05`, `123456`).
+pub fn format_float_v(value: f64) -> String {
     if value.is_nan() {
         return "NaN".to_string();
     }
@@ -128,18 +140,41 @@ fn write_modifiers(
     offset_ms: i64,
     offset_expr: Option<&DurationExpr>,
 ) -> fmt::Result {
+    write_at(f, at)?;
+    write_offset(f, offset_ms, offset_expr)
+}
+
+fn write_at(f: &mut Formatter<'_>, at: Option<At>) -> fmt::Result {
     match at {
-        Some(At::Timestamp(ms)) => write!(f, " @ {:.3}", ms as f64 / 1000.0)?,
-        Some(At::Start) => f.write_str(" @ start()")?,
-        Some(At::End) => f.write_str(" @ end()")?,
-        None => {}
+        Some(At::Timestamp(ms)) => write!(f, " @ {:.3}", ms as f64 / 1000.0),
+        Some(At::Start) => f.write_str(" @ start()"),
+        Some(At::End) => f.write_str(" @ end()"),
+        None => Ok(()),
     }
+}
+
+fn write_offset(
+    f: &mut Formatter<'_>,
+    offset_ms: i64,
+    offset_expr: Option<&DurationExpr>,
+) -> fmt::Result {
     if let Some(expr) = offset_expr {
-        write!(f, " offset {expr}")?;
+        write!(f, " offset {expr}")
     } else if offset_ms != 0 {
-        write!(f, " offset {}", format_duration_ms(offset_ms))?;
+        write!(f, " offset {}", format_duration_ms(offset_ms))
+    } else {
+        Ok(())
     }
-    Ok(())
+}
+
+/// A number literal; one written as a duration prints as a duration (`5m`).
+fn write_number(f: &mut Formatter<'_>, number: &NumberLiteral) -> fmt::Result {
+    let ms = (number.value * 1000.0).round();
+    if number.duration && ms.is_finite() && ms.abs() < i64::MAX as f64 {
+        f.write_str(&format_duration_ms(ms as i64))
+    } else {
+        f.write_str(&format_float(number.value))
+    }
 }
 
 fn write_selector(
@@ -170,25 +205,21 @@ fn write_selector(
         write!(f, "{{{}}}", labels.join(", ").replace(", ", ","))?;
     }
     if with_modifiers {
-        write_modifiers(
-            f,
-            selector.at,
-            selector.offset_ms,
-            selector.offset_expr.as_ref(),
-        )?;
+        write_at(f, selector.at)?;
         write_extension(f, selector)?;
+        write_offset(f, selector.offset_ms, selector.offset_expr.as_ref())?;
     }
     Ok(())
 }
 
 fn write_extension(f: &mut Formatter<'_>, selector: &VectorSelector) -> fmt::Result {
     if selector.anchored {
-        f.write_str(" anchored")?;
+        f.write_str(" anchored")
+    } else if selector.smoothed {
+        f.write_str(" smoothed")
+    } else {
+        Ok(())
     }
-    if selector.smoothed {
-        f.write_str(" smoothed")?;
-    }
-    Ok(())
 }
 
 fn write_matrix(f: &mut Formatter<'_>, matrix: &MatrixSelector) -> fmt::Result {
@@ -199,13 +230,13 @@ fn write_matrix(f: &mut Formatter<'_>, matrix: &MatrixSelector) -> fmt::Result {
         duration_text(matrix.range_ms, matrix.range_expr.as_ref())
     )?;
     let selector = &matrix.selector;
+    write_extension(f, selector)?;
     write_modifiers(
         f,
         selector.at,
         selector.offset_ms,
         selector.offset_expr.as_ref(),
-    )?;
-    write_extension(f, &matrix.selector)
+    )
 }
 
 fn write_subquery(f: &mut Formatter<'_>, subquery: &Subquery) -> fmt::Result {
@@ -275,28 +306,28 @@ fn write_binary(f: &mut Formatter<'_>, binary: &Binary) -> fmt::Result {
         f.write_str(" bool")?;
     }
     if let Some(matching) = &binary.matching {
-        if !matching.labels.is_empty() || matching.on {
+        let side = match matching.card {
+            Cardinality::ManyToOne => Some("left"),
+            Cardinality::OneToMany => Some("right"),
+            Cardinality::OneToOne | Cardinality::ManyToMany => None,
+        };
+        if !matching.labels.is_empty() || matching.on || side.is_some() {
             let tag = if matching.on { "on" } else { "ignoring" };
             write!(f, " {tag} ({})", join_labels(&matching.labels))?;
-            let side = match matching.card {
-                Cardinality::ManyToOne => Some("left"),
-                Cardinality::OneToMany => Some("right"),
-                Cardinality::OneToOne | Cardinality::ManyToMany => None,
-            };
-            if let Some(side) = side {
-                write!(f, " group_{side} ({})", join_labels(&matching.include))?;
-            }
+        }
+        if let Some(side) = side {
+            write!(f, " group_{side} ({})", join_labels(&matching.include))?;
         }
         match (matching.fill_left, matching.fill_right) {
             (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
-                write!(f, " fill({})", format_float(l))?;
+                write!(f, " fill ({})", format_float_v(l))?;
             }
             (left, right) => {
                 if let Some(l) = left {
-                    write!(f, " fill_left({})", format_float(l))?;
+                    write!(f, " fill_left ({})", format_float_v(l))?;
                 }
                 if let Some(r) = right {
-                    write!(f, " fill_right({})", format_float(r))?;
+                    write!(f, " fill_right ({})", format_float_v(r))?;
                 }
             }
         }

@@ -169,6 +169,7 @@ impl Parser<'_> {
                 } else {
                     number.value
                 },
+                duration: number.duration,
                 span,
             }),
             operand => Expr::Unary(Unary {
@@ -204,6 +205,7 @@ impl Parser<'_> {
                 let value = self.number_value(token)?;
                 Ok(Expr::Number(NumberLiteral {
                     value,
+                    duration: false,
                     span: Span::new(token.pos, token.end()),
                 }))
             }
@@ -213,6 +215,7 @@ impl Parser<'_> {
                 let ms = self.duration_ms(token)?;
                 Ok(Expr::Number(NumberLiteral {
                     value: ms as f64 / 1000.0,
+                    duration: true,
                     span: Span::new(token.pos, token.end()),
                 }))
             }
