@@ -42,7 +42,10 @@ impl Checker<'_> {
                 let inner = self.check(&mut subquery.expr)?;
                 if inner != ValueType::Vector {
                     return Err(self.invalid(
-                        format!("subquery is only allowed on instant vector, got {inner} instead"),
+                        format!(
+                            "subquery is only allowed on instant vector, got {} instead",
+                            inner.name()
+                        ),
                         subquery.span,
                     ));
                 }
@@ -171,18 +174,7 @@ impl Checker<'_> {
         }
         let context = format!("call to function {:?}", spec.name);
         if spec.function == Function::Info {
-            if let Some(data_selector) = call.args.get(1) {
-                let Expr::VectorSelector(selector) = data_selector else {
-                    return Err(self.invalid(
-                        format!(
-                            "expected label selectors as the second argument to \"info\" function, got {}",
-                            data_selector.value_type()
-                        ),
-                        data_selector.span(),
-                    ));
-                };
-                self.check_selector(selector, true)?;
-            }
+            self.check_info_selector(call)?;
         }
         self.check_extended_ranges(call)?;
         for (index, arg) in call.args.iter_mut().enumerate() {
@@ -195,6 +187,31 @@ impl Checker<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `info`'s second argument must be a selector of data labels without a metric
+    /// name; it may match the empty string (Prometheus' `BypassEmptyMatcherCheck`).
+    fn check_info_selector(&self, call: &Call) -> Result<(), ParseError> {
+        let Some(arg) = call.args.get(1) else {
+            return Ok(());
+        };
+        if arg.value_type() != ValueType::Vector {
+            return Err(self.invalid(
+                format!(
+                    "expected type instant vector in call to function \"info\", got {}",
+                    arg.value_type()
+                ),
+                call.span,
+            ));
+        }
+        match arg {
+            Expr::VectorSelector(selector) if selector.name.is_some() => Err(self.invalid(
+                "expected label selectors only, got vector selector instead",
+                arg.span(),
+            )),
+            Expr::VectorSelector(selector) => self.check_selector(selector, true),
+            _ => Err(self.invalid("expected label selectors only", arg.span())),
+        }
     }
 
     /// `anchored` and `smoothed` range selectors only work with some functions.
@@ -262,10 +279,11 @@ impl Checker<'_> {
             }
         }
         let both_vectors = left == ValueType::Vector && right == ValueType::Vector;
+        // Prometheus reports these at the whole expression, not the operator.
         if both_vectors {
-            self.check_set_matching(binary, op_span)?;
+            self.check_set_matching(binary)?;
         } else {
-            self.drop_matching(binary, op_span)?;
+            self.drop_matching(binary)?;
         }
         if !both_vectors && binary.op.is_set_operator() {
             return Err(self.invalid(
@@ -273,7 +291,7 @@ impl Checker<'_> {
                     "set operator {:?} not allowed in binary scalar expression",
                     binary.op.as_str()
                 ),
-                op_span,
+                binary.span,
             ));
         }
         Ok(())
@@ -328,18 +346,18 @@ impl Checker<'_> {
 
     /// With a scalar operand there is no vector matching: `on`/`ignoring` labels
     /// and fill modifiers are errors, the rest is dropped as Prometheus does.
-    fn drop_matching(&self, binary: &mut Binary, op_span: Span) -> Result<(), ParseError> {
+    fn drop_matching(&self, binary: &mut Binary) -> Result<(), ParseError> {
         if let Some(matching) = &binary.matching {
-            if matching.fill_left.is_some() || matching.fill_right.is_some() {
-                return Err(self.invalid(
-                    "fill modifiers are only allowed between instant vectors",
-                    op_span,
-                ));
-            }
             if !matching.labels.is_empty() {
                 return Err(self.invalid(
                     "vector matching only allowed between instant vectors",
-                    op_span,
+                    binary.span,
+                ));
+            }
+            if matching.fill_left.is_some() || matching.fill_right.is_some() {
+                return Err(self.invalid(
+                    "filling in missing series only allowed between instant vectors",
+                    binary.span,
                 ));
             }
         }
@@ -348,7 +366,7 @@ impl Checker<'_> {
     }
 
     /// Set operators between vectors take no `group_left`/`group_right`.
-    fn check_set_matching(&self, binary: &Binary, op_span: Span) -> Result<(), ParseError> {
+    fn check_set_matching(&self, binary: &Binary) -> Result<(), ParseError> {
         let Some(matching) = &binary.matching else {
             return Ok(());
         };
@@ -361,11 +379,17 @@ impl Checker<'_> {
         ) {
             return Err(self.invalid(
                 format!("no grouping allowed for {:?} operation", binary.op.as_str()),
-                op_span,
+                binary.span,
             ));
         }
         if matching.card != Cardinality::ManyToMany {
-            return Err(self.invalid("set operations must always be many-to-many", op_span));
+            return Err(self.invalid("set operations must always be many-to-many", binary.span));
+        }
+        if matching.fill_left.is_some() || matching.fill_right.is_some() {
+            return Err(self.invalid(
+                "filling in missing series not allowed for set operators",
+                binary.span,
+            ));
         }
         Ok(())
     }

@@ -393,9 +393,9 @@ fn errors_with_positions() {
         ("1 +", "1:4: parse error: unexpected end of input"),
         ("1 == 1", "1:3: parse error: comparisons between scalars must use BOOL modifier"),
         ("a + bool b", "1:3: parse error: bool modifier can only be used on comparison operators"),
-        ("1 and 1", "1:3: parse error: set operator \"and\" not allowed in binary scalar expression"),
-        ("a and on(x) group_left b", "1:3: parse error: no grouping allowed for \"and\" operation"),
-        ("1 + on(x) a", "1:3: parse error: vector matching only allowed between instant vectors"),
+        ("1 and 1", "1:1: parse error: set operator \"and\" not allowed in binary scalar expression"),
+        ("a and on(x) group_left b", "1:1: parse error: no grouping allowed for \"and\" operation"),
+        ("1 + on(x) a", "1:1: parse error: vector matching only allowed between instant vectors"),
         ("a * on(x) group_left(x) b", "1:3: parse error: label \"x\" must not occur in ON and GROUP clause at once"),
         ("a * group_left b", "1:5: parse error: unexpected <group_left>"),
         ("foo[5m] + 1", "1:1: parse error: binary expression must contain only scalar and instant vector types"),
@@ -414,7 +414,7 @@ fn errors_with_positions() {
         ("foo offset 5m [5m]", "1:15: parse error: no offset modifiers allowed before range"),
         ("foo @ 1 [5m]", "1:9: parse error: no @ modifiers allowed before range"),
         ("foo[5m][5m]", "1:8: parse error: ranges only allowed for vector selectors"),
-        ("foo[5m][10m:1m]", "1:1: parse error: subquery is only allowed on instant vector, got range vector instead"),
+        ("foo[5m][10m:1m]", "1:1: parse error: subquery is only allowed on instant vector, got matrix instead"),
         ("1 offset 5m", "1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery"),
         ("foo offset 1m offset 2m", "1:1: parse error: offset may not be set multiple times"),
         ("(foo) @ 1", "1:1: parse error: @ modifier must be preceded by an instant vector selector or range vector selector or a subquery"),
@@ -422,7 +422,12 @@ fn errors_with_positions() {
         ("foo @ 1e30", "1:1: parse error: timestamp out of bounds for @ modifier: 1000000000000000019884624838656.000000"),
         ("foo @ Inf", "1:1: parse error: timestamp out of bounds for @ modifier: +Inf"),
         ("-\"a\"", "1:1: parse error: unary expression only allowed on expressions of type scalar or instant vector, got \"string\""),
-        ("foo[0s]", "1:5: parse error: duration must be greater than 0"),
+        ("foo[1m-2m]", "1:5: parse error: duration must be greater than 0"),
+        ("foo[", "1:5: parse error: unclosed left bracket"),
+        ("foo[]", "1:5: parse error: unexpected \"]\" in subquery selector, expected number or duration"),
+        ("foo offset", "1:11: parse error: unexpected end of input in offset, expected number or duration"),
+        ("foo[5m] smoothed anchored", "1:1: parse error: anchored and smoothed modifiers cannot be used together"),
+        ("foo[5m:] anchored", "1:1: parse error: anchored modifier is not supported for subqueries"),
         ("foo[5x]", "1:5: parse error: bad number or duration syntax: \"5x\""),
         ("foo[1m1h]", "1:5: parse error: not a valid duration string: \"1m1h\""),
         ("foo{a}", "1:6: parse error: unexpected \"}\" in label matching, expected label matching operator"),
@@ -436,7 +441,9 @@ fn errors_with_positions() {
         ("sum by (a:b) (x)", "1:9: parse error: unexpected metric identifier \"a:b\" in grouping opts, expected label"),
         ("foo bar", "1:5: parse error: unexpected identifier \"bar\""),
         ("deriv(foo[1m] smoothed)", "1:1: parse error: smoothed modifier can only be used with: delta, increase, rate - not with deriv"),
-        ("1 + fill(0) 2", "1:3: parse error: fill modifiers are only allowed between instant vectors"),
+        ("1 + fill(0) 2", "1:1: parse error: filling in missing series only allowed between instant vectors"),
+        ("a and fill(0) b", "1:1: parse error: filling in missing series not allowed for set operators"),
+        ("info(a, b)", "1:9: parse error: expected label selectors only, got vector selector instead"),
         ("foo\n  + bar[5m]", "2:5: parse error: binary expression must contain only scalar and instant vector types"),
     ];
     for (input, want) in cases {
@@ -464,7 +471,7 @@ fn info_accepts_empty_data_selectors() {
     let error = parse("info(metric, 1)").err().map(|e| e.to_string());
     assert_eq!(
         error.as_deref(),
-        Some("1:14: parse error: expected label selectors as the second argument to \"info\" function, got scalar")
+        Some("1:1: parse error: expected type instant vector in call to function \"info\", got scalar")
     );
 }
 

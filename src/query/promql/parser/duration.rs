@@ -45,7 +45,7 @@ impl Parser<'_> {
                 TokenKind::RightBracket | TokenKind::Colon
             );
         if plain {
-            let ms = self.parse_positive_duration(context, expected)?;
+            let ms = self.parse_range_literal(context, expected)?;
             return Ok(ParsedDuration { ms, expr: None });
         }
         let start = first.pos;
@@ -77,14 +77,14 @@ impl Parser<'_> {
             _ => {}
         }
         if matches!(self.peek().kind, TokenKind::Number | TokenKind::Duration) {
-            let (ms, _) = self.parse_duration_literal("offset", "number, duration or step()")?;
+            let (ms, _) = self.parse_duration_literal("offset", "number or duration")?;
             return Ok(ParsedDuration {
                 ms: if negative { -ms } else { ms },
                 expr: None,
             });
         }
         let start = self.peek().pos;
-        let atom = self.parse_duration_atom("offset", "number, duration or step()")?;
+        let atom = self.parse_duration_atom("offset", "number or duration")?;
         let expr = if negative {
             DurationExpr::Neg(Box::new(atom))
         } else {

@@ -159,26 +159,20 @@ impl<'a> Parser<'a> {
         Ok((ms, token))
     }
 
-    /// A range or subquery duration, which Prometheus requires to be positive.
-    pub(super) fn parse_positive_duration(
+    /// A plain range or step literal (Prometheus' `number_duration_literal`).
+    pub(super) fn parse_range_literal(
         &mut self,
         context: &'static str,
         expected: &'static str,
     ) -> Result<i64, ParseError> {
-        let (ms, token) = self.parse_duration_literal(context, expected)?;
-        if ms <= 0 && token.kind == TokenKind::Duration {
-            return Err(self.invalid(
-                "duration must be greater than 0",
-                Span::new(token.pos, token.end()),
-            ));
-        }
+        let (ms, _) = self.parse_duration_literal(context, expected)?;
         Ok(ms)
     }
 
     /// `[range]` after a selector, or `[range:step]` / `[range:]` after any expression.
     pub(super) fn parse_range_or_subquery(&mut self, expr: Expr) -> Result<Expr, ParseError> {
         let open = self.next();
-        let range = self.parse_bracket_duration("subquery selector", "duration")?;
+        let range = self.parse_bracket_duration("subquery selector", "number or duration")?;
         let token = self.next();
         match token.kind {
             TokenKind::RightBracket => self.make_matrix(expr, range, open, token),
@@ -186,7 +180,10 @@ impl<'a> Parser<'a> {
                 let step = if self.peek().kind == TokenKind::RightBracket {
                     None
                 } else {
-                    Some(self.parse_bracket_duration("subquery selector", "duration or \"]\"")?)
+                    Some(self.parse_bracket_duration(
+                        "subquery selector",
+                        "number or duration or \"]\"",
+                    )?)
                 };
                 let close = self.expect(TokenKind::RightBracket, "subquery selector", "\"]\"")?;
                 let span = Span::new(expr.span().start, close.end());
@@ -266,16 +263,19 @@ impl<'a> Parser<'a> {
         let selector = match &mut expr {
             Expr::VectorSelector(selector) => selector,
             Expr::MatrixSelector(matrix) => &mut matrix.selector,
-            _ => {
+            Expr::Subquery(_) => {
                 return Err(self.invalid(
-                    format!("{name} modifier must be preceded by an instant vector selector or range vector selector"),
+                    format!("{name} modifier is not supported for subqueries"),
                     span,
                 ))
+            }
+            _ => {
+                return Err(self.invalid(format!("{name} modifier not implemented"), span));
             }
         };
         if selector.anchored || selector.smoothed {
             return Err(self.invalid(
-                "anchored or smoothed modifier may not be set multiple times",
+                "anchored and smoothed modifiers cannot be used together",
                 span,
             ));
         }
