@@ -71,6 +71,31 @@ impl Expr {
         }
     }
 
+    /// Calls `visit` on this expression and every sub-expression, parents first.
+    pub fn walk<'e>(&'e self, visit: &mut impl FnMut(&'e Expr)) {
+        visit(self);
+        match self {
+            Expr::Number(_)
+            | Expr::String(_)
+            | Expr::VectorSelector(_)
+            | Expr::MatrixSelector(_) => {}
+            Expr::Subquery(s) => s.expr.walk(visit),
+            Expr::Call(c) => c.args.iter().for_each(|arg| arg.walk(visit)),
+            Expr::Aggregate(a) => {
+                if let Some(param) = &a.param {
+                    param.walk(visit);
+                }
+                a.expr.walk(visit);
+            }
+            Expr::Binary(b) => {
+                b.lhs.walk(visit);
+                b.rhs.walk(visit);
+            }
+            Expr::Unary(u) => u.expr.walk(visit),
+            Expr::Paren(p) => p.expr.walk(visit),
+        }
+    }
+
     /// The expression with any enclosing parentheses removed.
     pub fn unparen(&self) -> &Expr {
         match self {

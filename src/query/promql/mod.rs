@@ -1,8 +1,8 @@
 //! PromQL front end: lexer, parser, syntax tree, type checker and printer.
 //!
-//! [`parse`] turns a query into a type-checked [`Expr`] exactly as Prometheus 3
-//! accepts it (experimental functions included; [`FunctionSpec::experimental`]
-//! and [`AggregateOp::is_experimental`] tell which). `Display` on [`Expr`] prints
+//! [`parse`] turns a query into a type-checked [`Expr`] as Prometheus 3 accepts it
+//! with every experimental feature on; [`parse_with`] applies [`Features`] gates
+//! the way Prometheus' `--enable-feature` flags do. `Display` on [`Expr`] prints
 //! Prometheus' canonical form. Pure code: no I/O, no evaluation.
 #![deny(clippy::indexing_slicing)]
 
@@ -11,6 +11,7 @@ pub mod check;
 pub mod duration;
 pub mod duration_expr;
 pub mod error;
+pub mod features;
 pub mod functions;
 pub mod lexer;
 pub mod literal;
@@ -31,12 +32,21 @@ pub use ast::{
 };
 pub use duration_expr::DurationExpr;
 pub use error::{ErrorKind, ParseError};
+pub use features::Features;
 pub use functions::{Function, FunctionSpec, FUNCTIONS};
 pub use types::ValueType;
 
-/// Parses and type checks a PromQL query.
+/// Parses and type checks a PromQL query, accepting every experimental feature.
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
     let mut expr = parser::parse_syntax(input)?;
     check::check(input, &mut expr)?;
+    Ok(expr)
+}
+
+/// Parses and type checks a query, rejecting the experimental syntax `features`
+/// leaves off, with Prometheus' messages.
+pub fn parse_with(input: &str, features: &Features) -> Result<Expr, ParseError> {
+    let expr = parse(input)?;
+    features::check_features(input, &expr, features)?;
     Ok(expr)
 }
