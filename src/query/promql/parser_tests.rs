@@ -325,7 +325,7 @@ fn binary_matching() {
 
 #[test]
 fn printing_is_canonical() {
-    let cases: [(&str, &str); 39] = [
+    let cases: [(&str, &str); 40] = [
         ("foo", "foo"),
         ("foo{}", "foo"),
         (r#"foo{b="2",a=~"1"}"#, r#"foo{a=~"1",b="2"}"#),
@@ -336,6 +336,7 @@ fn printing_is_canonical() {
         ("foo[7d]", "foo[1w]"),
         ("foo[90d]", "foo[90d]"),
         ("rate(foo[5m])[1h:]", "rate(foo[5m])[1h:]"),
+        ("foo[5m:0s]", "foo[5m:]"),
         ("sum by(a,b)(x)", "sum by (a, b) (x)"),
         ("sum(x) without (a)", "sum without (a) (x)"),
         ("topk(5,x)", "topk(5, x)"),

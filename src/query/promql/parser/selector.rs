@@ -187,7 +187,9 @@ impl<'a> Parser<'a> {
                 };
                 let close = self.expect(TokenKind::RightBracket, "subquery selector", "\"]\"")?;
                 let span = Span::new(expr.span().start, close.end());
+                // A zero step means the default step, as in Prometheus.
                 let (step_ms, step_expr) = match step {
+                    Some(step) if step.ms == 0 && step.expr.is_none() => (None, None),
                     Some(step) => (Some(step.ms), step.expr),
                     None => (None, None),
                 };
