@@ -7,17 +7,17 @@
 #![deny(clippy::indexing_slicing)]
 
 pub mod ast;
-pub mod check;
+mod check;
 pub mod duration;
 pub mod duration_expr;
 pub mod error;
 pub mod features;
 pub mod functions;
-pub mod lexer;
-pub mod literal;
-pub mod parser;
+mod lexer;
+mod literal;
+mod parser;
 pub mod printer;
-pub mod token;
+mod token;
 pub mod types;
 
 #[cfg(test)]
