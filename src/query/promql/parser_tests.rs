@@ -534,7 +534,14 @@ mod robustness {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        // Failing seeds are kept beside this file (`parser_tests.regressions`).
+        #![proptest_config(ProptestConfig {
+            cases: 2000,
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::WithSource("regressions"),
+            )),
+            ..ProptestConfig::default()
+        })]
 
         /// Goal: no input makes the parser panic, and whatever parses prints
         /// back to text that parses to the same printed form.
