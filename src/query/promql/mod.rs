@@ -4,6 +4,18 @@
 //! with every experimental feature on; [`parse_with`] applies [`Features`] gates
 //! the way Prometheus' `--enable-feature` flags do. `Display` on [`Expr`] prints
 //! Prometheus' canonical form. Pure code: no I/O, no evaluation.
+//!
+//! For the evaluator:
+//! 1. Times are milliseconds: `range_ms`, `step_ms`, `offset_ms`, `At::Timestamp`.
+//!    A subquery `step_ms` of `None` means the default evaluation interval.
+//! 2. A range, step or offset written as a [`DurationExpr`] that uses `step()` or
+//!    `range()` has `*_ms == 0` and `Some(*_expr)`; resolve it per query with
+//!    [`DurationExpr::eval_ms`]. Constant expressions are already folded.
+//! 3. A selector's matchers include its metric name as `__name__="<name>"`.
+//! 4. `Binary::matching` is `None` when an operand is a scalar; set operators are
+//!    [`Cardinality::ManyToMany`]; `fill_left`/`fill_right` carry fill values.
+//! 5. Dispatch calls on `call.func.function` ([`Function`]); `holt_winters` is an
+//!    alias of [`Function::DoubleExponentialSmoothing`].
 #![deny(clippy::indexing_slicing)]
 
 pub mod ast;

@@ -236,6 +236,8 @@ fn calls_and_aggregations() {
     assert_eq!(c.args.len(), 6);
     assert_eq!(parsed("time()").value_type(), ValueType::Scalar);
     assert_eq!(parsed("hour()").value_type(), ValueType::Vector);
+    assert_eq!(parsed("STEP()").to_string(), "step()");
+    assert_eq!(parsed("min_of(1, 2)").value_type(), ValueType::Scalar);
     let Expr::Call(c) = parsed("holt_winters(foo[5m], 0.5, 0.5)") else {
         panic!("not a call");
     };

@@ -34,7 +34,15 @@ impl Parser<'_> {
     pub(super) fn parse_call(&mut self) -> Result<Expr, ParseError> {
         let name = self.next();
         let name_span = Span::new(name.pos, name.end());
-        let func = lookup(name.text).ok_or_else(|| {
+        // `step()`, `start()`… are keywords, which match in any case.
+        let lowered;
+        let text = if matches!(name.kind, TokenKind::Keyword(_)) {
+            lowered = name.text.to_ascii_lowercase();
+            lowered.as_str()
+        } else {
+            name.text
+        };
+        let func = lookup(text).ok_or_else(|| {
             self.invalid(
                 format!("unknown function with name {:?}", name.text),
                 name_span,
