@@ -30,28 +30,32 @@ impl Span {
 }
 
 /// A PromQL expression.
+///
+/// Every variant is boxed so an `Expr` is two words: the parser, checker,
+/// printer and evaluator recurse over it, and small frames keep deep queries
+/// within the stack (see [`super::parser::MAX_EXPRESSION_DEPTH`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// `1.5`, `0x1f`, `Inf`; a unary minus on a literal is folded into it.
-    Number(NumberLiteral),
+    Number(Box<NumberLiteral>),
     /// `"text"`
-    String(StringLiteral),
+    String(Box<StringLiteral>),
     /// `metric{label="value"} offset 5m @ 100`
-    VectorSelector(VectorSelector),
+    VectorSelector(Box<VectorSelector>),
     /// `metric[5m]`
-    MatrixSelector(MatrixSelector),
+    MatrixSelector(Box<MatrixSelector>),
     /// `expr[30m:1m]`
-    Subquery(Subquery),
+    Subquery(Box<Subquery>),
     /// `rate(metric[5m])`
-    Call(Call),
+    Call(Box<Call>),
     /// `sum by (job) (metric)`
-    Aggregate(Aggregate),
+    Aggregate(Box<Aggregate>),
     /// `a + on(job) group_left b`
-    Binary(Binary),
+    Binary(Box<Binary>),
     /// `-expr`, `+expr`
-    Unary(Unary),
+    Unary(Box<Unary>),
     /// `(expr)`
-    Paren(Paren),
+    Paren(Box<Paren>),
 }
 
 impl Expr {
@@ -176,7 +180,7 @@ pub struct MatrixSelector {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Subquery {
     /// The instant-vector expression evaluated at each step.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// The range, in milliseconds.
     pub range_ms: i64,
     /// The range as a duration expression (see [`MatrixSelector::range_expr`]).
@@ -285,9 +289,9 @@ pub struct Aggregate {
     /// The operator.
     pub op: AggregateOp,
     /// The aggregated instant vector.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// The parameter of `topk`, `quantile`, `count_values`…
-    pub param: Option<Box<Expr>>,
+    pub param: Option<Expr>,
     /// The `by`/`without` labels (empty when absent).
     pub grouping: Vec<String>,
     /// `true` for `without`, `false` for `by` or no clause.
@@ -436,9 +440,9 @@ pub struct Binary {
     /// The operator.
     pub op: BinaryOp,
     /// The left operand.
-    pub lhs: Box<Expr>,
+    pub lhs: Expr,
     /// The right operand.
-    pub rhs: Box<Expr>,
+    pub rhs: Expr,
     /// The `bool` modifier of comparisons.
     pub return_bool: bool,
     /// Vector matching; `None` unless both operands are instant vectors.
@@ -462,7 +466,7 @@ pub struct Unary {
     /// The operator.
     pub op: UnaryOp,
     /// The operand.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// Where it was written.
     pub span: Span,
 }
@@ -471,7 +475,7 @@ pub struct Unary {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Paren {
     /// The inner expression.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// Where it was written, parentheses included.
     pub span: Span,
 }

@@ -113,7 +113,7 @@ fn literals() {
 
 fn selector(input: &str) -> VectorSelector {
     match parsed(input) {
-        Expr::VectorSelector(v) => v,
+        Expr::VectorSelector(v) => *v,
         other => panic!("{input}: {other:?}"),
     }
 }
@@ -281,7 +281,7 @@ fn calls_and_aggregations() {
 
 fn binary(input: &str) -> Binary {
     match parsed(input) {
-        Expr::Binary(b) => b,
+        Expr::Binary(b) => *b,
         other => panic!("{input}: {other:?}"),
     }
 }
@@ -313,7 +313,7 @@ fn binary_matching() {
 
     let b = binary("1 > bool 2");
     assert!(b.return_bool);
-    assert_eq!(Expr::Binary(b).value_type(), ValueType::Scalar);
+    assert_eq!(Expr::Binary(Box::new(b)).value_type(), ValueType::Scalar);
 
     let m = binary("a + fill_left(5) fill_right(-Inf) b")
         .matching
@@ -567,4 +567,60 @@ mod robustness {
             let _ = parse(&input);
         }
     }
+}
+
+#[test]
+fn depth_is_bounded_not_a_crash() {
+    // Goal: no input can overflow the stack of the parser, checker, printer or
+    // `Drop`; method: trees just below the limit work, far above it fail cleanly.
+    let max = super::parser::MAX_EXPRESSION_DEPTH;
+    let ok = [
+        format!("{}a{}", "(".repeat(max - 1), ")".repeat(max - 1)),
+        vec!["a"; max].join(" + "),
+        format!("{}1", "-".repeat(max - 1)),
+        vec!["2"; max - 1].join(" ^ "),
+    ];
+    for input in &ok {
+        let expr = parse(input).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!expr.to_string().is_empty());
+    }
+    let too_deep = [
+        format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000)),
+        vec!["a"; 100_000].join(" + "),
+        format!("{}1", "-".repeat(100_000)),
+        vec!["2"; 100_000].join(" ^ "),
+        format!("a{}", "[1m:]".repeat(100_000)),
+        format!("sum({}a{})", "abs(".repeat(100_000), ")".repeat(100_000)),
+    ];
+    for input in &too_deep {
+        let error = parse(input)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("nested more than 1000 levels deep"),
+            "{}: {error}",
+            input.get(..40).unwrap_or(input)
+        );
+    }
+    let durations = [
+        format!("a[{}1m{}]", "(".repeat(100_000), ")".repeat(100_000)),
+        format!("a[{}]", vec!["1s"; 100_000].join("+")),
+        format!(
+            "a offset ({}1m{})",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        ),
+    ];
+    for input in &durations {
+        let error = parse(input)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("nested more than 100 levels deep"),
+            "{error}"
+        );
+    }
+    assert!(parse(&format!("a[{}]", vec!["1s"; 100].join("+"))).is_ok());
 }

@@ -8,7 +8,7 @@ use crate::model::{MatchOp, Matcher, METRIC_NAME_LABEL};
 
 use super::ast::{
     Aggregate, At, Binary, Call, Cardinality, Expr, MatrixSelector, NumberLiteral, Subquery,
-    UnaryOp, VectorSelector,
+    UnaryOp, VectorMatching, VectorSelector,
 };
 use super::duration::format_duration_ms;
 use super::duration_expr::DurationExpr;
@@ -29,9 +29,14 @@ impl Display for Expr {
                     UnaryOp::Neg => "-",
                     UnaryOp::Plus => "+",
                 };
-                write!(f, "{sign}{}", unary.expr)
+                f.write_str(sign)?;
+                unary.expr.fmt(f)
             }
-            Expr::Paren(paren) => write!(f, "({})", paren.expr),
+            Expr::Paren(paren) => {
+                f.write_str("(")?;
+                paren.expr.fmt(f)?;
+                f.write_str(")")
+            }
         }
     }
 }
@@ -240,10 +245,10 @@ fn write_matrix(f: &mut Formatter<'_>, matrix: &MatrixSelector) -> fmt::Result {
 }
 
 fn write_subquery(f: &mut Formatter<'_>, subquery: &Subquery) -> fmt::Result {
+    subquery.expr.fmt(f)?;
     write!(
         f,
-        "{}[{}:",
-        subquery.expr,
+        "[{}:",
         duration_text(subquery.range_ms, subquery.range_expr.as_ref())
     )?;
     if let Some(step) = subquery.step_ms {
@@ -266,14 +271,6 @@ fn duration_text(ms: i64, expr: Option<&DurationExpr>) -> String {
     }
 }
 
-fn join_exprs(exprs: &[Expr]) -> String {
-    exprs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn join_labels(labels: &[String]) -> String {
     labels
         .iter()
@@ -283,7 +280,15 @@ fn join_labels(labels: &[String]) -> String {
 }
 
 fn write_call(f: &mut Formatter<'_>, call: &Call) -> fmt::Result {
-    write!(f, "{}({})", call.func.name, join_exprs(&call.args))
+    f.write_str(call.func.name)?;
+    f.write_str("(")?;
+    for (index, arg) in call.args.iter().enumerate() {
+        if index > 0 {
+            f.write_str(", ")?;
+        }
+        arg.fmt(f)?;
+    }
+    f.write_str(")")
 }
 
 fn write_aggregate(f: &mut Formatter<'_>, aggregate: &Aggregate) -> fmt::Result {
@@ -295,42 +300,53 @@ fn write_aggregate(f: &mut Formatter<'_>, aggregate: &Aggregate) -> fmt::Result 
     }
     f.write_str("(")?;
     if let Some(param) = &aggregate.param {
-        write!(f, "{param}, ")?;
+        param.fmt(f)?;
+        f.write_str(", ")?;
     }
-    write!(f, "{})", aggregate.expr)
+    aggregate.expr.fmt(f)?;
+    f.write_str(")")
 }
 
 fn write_binary(f: &mut Formatter<'_>, binary: &Binary) -> fmt::Result {
-    write!(f, "{} {}", binary.lhs, binary.op.as_str())?;
+    binary.lhs.fmt(f)?;
+    f.write_str(" ")?;
+    f.write_str(binary.op.as_str())?;
     if binary.return_bool {
         f.write_str(" bool")?;
     }
     if let Some(matching) = &binary.matching {
-        let side = match matching.card {
-            Cardinality::ManyToOne => Some("left"),
-            Cardinality::OneToMany => Some("right"),
-            Cardinality::OneToOne | Cardinality::ManyToMany => None,
-        };
-        if !matching.labels.is_empty() || matching.on || side.is_some() {
-            let tag = if matching.on { "on" } else { "ignoring" };
-            write!(f, " {tag} ({})", join_labels(&matching.labels))?;
+        write_matching(f, matching)?;
+    }
+    f.write_str(" ")?;
+    binary.rhs.fmt(f)
+}
+
+/// ` on (a) group_left (b) fill (0)` as Prometheus' `getMatchingStr` prints it.
+fn write_matching(f: &mut Formatter<'_>, matching: &VectorMatching) -> fmt::Result {
+    let side = match matching.card {
+        Cardinality::ManyToOne => Some("left"),
+        Cardinality::OneToMany => Some("right"),
+        Cardinality::OneToOne | Cardinality::ManyToMany => None,
+    };
+    if !matching.labels.is_empty() || matching.on || side.is_some() {
+        let tag = if matching.on { "on" } else { "ignoring" };
+        write!(f, " {tag} ({})", join_labels(&matching.labels))?;
+    }
+    if let Some(side) = side {
+        write!(f, " group_{side} ({})", join_labels(&matching.include))?;
+    }
+    match (matching.fill_left, matching.fill_right) {
+        (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
+            write!(f, " fill ({})", format_float_v(l))?;
         }
-        if let Some(side) = side {
-            write!(f, " group_{side} ({})", join_labels(&matching.include))?;
-        }
-        match (matching.fill_left, matching.fill_right) {
-            (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
-                write!(f, " fill ({})", format_float_v(l))?;
+        (left, right) => {
+            if let Some(l) = left {
+                write!(f, " fill_left ({})", format_float_v(l))?;
             }
-            (left, right) => {
-                if let Some(l) = left {
-                    write!(f, " fill_left ({})", format_float_v(l))?;
-                }
-                if let Some(r) = right {
-                    write!(f, " fill_right ({})", format_float_v(r))?;
-                }
+            if let Some(r) = right {
+                write!(f, " fill_right ({})", format_float_v(r))?;
             }
         }
     }
-    write!(f, " {}", binary.rhs)
+    Ok(())
 }

@@ -4,9 +4,8 @@
 
 use super::super::ast::{BinaryOp, Span};
 use super::super::duration_expr::DurationExpr;
-use super::super::error::ParseError;
 use super::super::token::{Keyword, TokenKind};
-use super::Parser;
+use super::{ParseResult, Parser};
 
 /// A duration as written: its milliseconds (0 when it needs the query's step or
 /// range) and the expression when it was not a plain literal.
@@ -37,7 +36,19 @@ impl Parser<'_> {
         &mut self,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<ParsedDuration, ParseError> {
+    ) -> ParseResult<ParsedDuration> {
+        // Duration expressions track their own depth; keep the enclosing one.
+        let enclosing_depth = self.last_depth;
+        let parsed = self.parse_bracket_duration_inner(context, expected)?;
+        self.last_depth = enclosing_depth;
+        Ok(parsed)
+    }
+
+    fn parse_bracket_duration_inner(
+        &mut self,
+        context: &'static str,
+        expected: &'static str,
+    ) -> ParseResult<ParsedDuration> {
         let first = self.peek();
         let plain = matches!(first.kind, TokenKind::Number | TokenKind::Duration)
             && matches!(
@@ -64,7 +75,14 @@ impl Parser<'_> {
     /// The duration after `offset`: `[+|-]` then a literal, `(expr)`, `step()`,
     /// `range()`, `min_of(...)` or `max_of(...)`. Operators after it belong to
     /// the enclosing PromQL expression, as in Prometheus.
-    pub(super) fn parse_offset_duration(&mut self) -> Result<ParsedDuration, ParseError> {
+    pub(super) fn parse_offset_duration(&mut self) -> ParseResult<ParsedDuration> {
+        let enclosing_depth = self.last_depth;
+        let parsed = self.parse_offset_duration_inner()?;
+        self.last_depth = enclosing_depth;
+        Ok(parsed)
+    }
+
+    fn parse_offset_duration_inner(&mut self) -> ParseResult<ParsedDuration> {
         let mut negative = false;
         match self.peek().kind {
             TokenKind::Sub => {
@@ -98,7 +116,7 @@ impl Parser<'_> {
     }
 
     /// The milliseconds of a constant expression (0 for one needing step/range).
-    fn fold_duration(&self, expr: &DurationExpr, span: Span) -> Result<i64, ParseError> {
+    fn fold_duration(&self, expr: &DurationExpr, span: Span) -> ParseResult<i64> {
         if !expr.is_constant() {
             return Ok(0);
         }
@@ -112,7 +130,8 @@ impl Parser<'_> {
         min_precedence: u8,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<DurationExpr, ParseError> {
+    ) -> ParseResult<DurationExpr> {
+        self.enter_duration()?;
         let mut lhs = self.parse_duration_unary(context, expected)?;
         while let Some(op) = duration_op(self.peek().kind) {
             let precedence = op.precedence();
@@ -120,18 +139,21 @@ impl Parser<'_> {
                 break;
             }
             self.next();
+            let lhs_depth = self.last_depth;
             let rhs_min = if op.is_right_associative() {
                 precedence
             } else {
                 precedence + 1
             };
             let rhs = self.parse_duration_expr(rhs_min, context, expected)?;
+            self.set_duration_depth(1 + lhs_depth.max(self.last_depth))?;
             lhs = DurationExpr::Binary {
                 op,
                 lhs: Box::new(lhs),
                 rhs: Box::new(rhs),
             };
         }
+        self.leave_duration();
         Ok(lhs)
     }
 
@@ -139,7 +161,7 @@ impl Parser<'_> {
         &mut self,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<DurationExpr, ParseError> {
+    ) -> ParseResult<DurationExpr> {
         let negative = match self.peek().kind {
             TokenKind::Sub => true,
             TokenKind::Add => false,
@@ -147,6 +169,9 @@ impl Parser<'_> {
         };
         self.next();
         let operand = self.parse_duration_expr(UNARY_OPERAND_PRECEDENCE, context, expected)?;
+        if negative {
+            self.set_duration_depth(self.last_depth + 1)?;
+        }
         Ok(if negative {
             DurationExpr::Neg(Box::new(operand))
         } else {
@@ -158,8 +183,9 @@ impl Parser<'_> {
         &mut self,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<DurationExpr, ParseError> {
+    ) -> ParseResult<DurationExpr> {
         let token = self.peek();
+        self.last_depth = 1;
         match token.kind {
             TokenKind::Number => {
                 self.next();
@@ -179,6 +205,7 @@ impl Parser<'_> {
                 self.next();
                 let inner = self.parse_duration_expr(0, context, expected)?;
                 self.expect(TokenKind::RightParen, "duration expression", "\")\"")?;
+                self.set_duration_depth(self.last_depth + 1)?;
                 Ok(DurationExpr::Paren(Box::new(inner)))
             }
             TokenKind::Keyword(keyword @ (Keyword::Step | Keyword::Range)) => {
@@ -195,9 +222,11 @@ impl Parser<'_> {
                 self.next();
                 self.expect(TokenKind::LeftParen, "duration expression", "\"(\"")?;
                 let a = self.parse_duration_expr(0, context, expected)?;
+                let a_depth = self.last_depth;
                 self.expect(TokenKind::Comma, "duration expression", "\",\"")?;
                 let b = self.parse_duration_expr(0, context, expected)?;
                 self.expect(TokenKind::RightParen, "duration expression", "\")\"")?;
+                self.set_duration_depth(1 + a_depth.max(self.last_depth))?;
                 let (a, b) = (Box::new(a), Box::new(b));
                 Ok(if token.text == "min_of" {
                     DurationExpr::MinOf(a, b)

@@ -5,11 +5,11 @@ use crate::model::{MatchOp, Matcher, METRIC_NAME_LABEL};
 
 use super::super::ast::{At, Expr, MatrixSelector, Span, Subquery, VectorSelector};
 use super::super::duration_expr::DurationExpr;
-use super::super::error::{ErrorKind, ParseError};
+use super::super::error::ErrorKind;
 use super::super::printer::format_float;
 use super::super::token::{Keyword, Token, TokenKind};
 use super::duration::ParsedDuration;
-use super::Parser;
+use super::{ParseResult, Parser};
 
 const OFFSET_PLACEMENT: &str = "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery";
 const AT_PLACEMENT: &str =
@@ -50,10 +50,7 @@ fn modifier_target(expr: &mut Expr) -> Option<ModifierTarget<'_>> {
 
 impl<'a> Parser<'a> {
     /// `name`, `name{...}` or `{...}`; `name` is the already consumed name token.
-    pub(super) fn parse_vector_selector(
-        &mut self,
-        name: Option<Token<'_>>,
-    ) -> Result<Expr, ParseError> {
+    pub(super) fn parse_vector_selector(&mut self, name: Option<Token<'_>>) -> ParseResult<Expr> {
         let start = name.map_or(self.peek().pos, |token| token.pos);
         let mut matchers = Vec::new();
         if self.peek().kind == TokenKind::LeftBrace {
@@ -68,7 +65,7 @@ impl<'a> Parser<'a> {
             )?;
             matchers.push(matcher);
         }
-        Ok(Expr::VectorSelector(VectorSelector {
+        Ok(Expr::VectorSelector(Box::new(VectorSelector {
             name,
             matchers,
             offset_ms: 0,
@@ -77,11 +74,11 @@ impl<'a> Parser<'a> {
             anchored: false,
             smoothed: false,
             span: Span::new(start, end),
-        }))
+        })))
     }
 
     /// The matchers after `{`, up to and including `}`.
-    fn parse_matchers(&mut self, matchers: &mut Vec<Matcher>) -> Result<(), ParseError> {
+    fn parse_matchers(&mut self, matchers: &mut Vec<Matcher>) -> ParseResult<()> {
         loop {
             let token = self.next();
             match token.kind {
@@ -101,7 +98,7 @@ impl<'a> Parser<'a> {
     }
 
     /// One matcher whose label (or quoted metric name) token is consumed.
-    fn parse_matcher(&mut self, label: Token<'_>) -> Result<Matcher, ParseError> {
+    fn parse_matcher(&mut self, label: Token<'_>) -> ParseResult<Matcher> {
         let name = if label.kind == TokenKind::String {
             self.string_value(label)?
         } else {
@@ -140,7 +137,7 @@ impl<'a> Parser<'a> {
         &mut self,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<(i64, Token<'a>), ParseError> {
+    ) -> ParseResult<(i64, Token<'a>)> {
         let token = self.peek();
         let ms = match token.kind {
             TokenKind::Number => {
@@ -164,13 +161,13 @@ impl<'a> Parser<'a> {
         &mut self,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<i64, ParseError> {
+    ) -> ParseResult<i64> {
         let (ms, _) = self.parse_duration_literal(context, expected)?;
         Ok(ms)
     }
 
     /// `[range]` after a selector, or `[range:step]` / `[range:]` after any expression.
-    pub(super) fn parse_range_or_subquery(&mut self, expr: Expr) -> Result<Expr, ParseError> {
+    pub(super) fn parse_range_or_subquery(&mut self, expr: Expr) -> ParseResult<Expr> {
         let open = self.next();
         let range = self.parse_bracket_duration("subquery selector", "number or duration")?;
         let token = self.next();
@@ -193,8 +190,9 @@ impl<'a> Parser<'a> {
                     Some(step) => (Some(step.ms), step.expr),
                     None => (None, None),
                 };
-                Ok(Expr::Subquery(Subquery {
-                    expr: Box::new(expr),
+                self.set_depth(self.last_depth + 1)?;
+                Ok(Expr::Subquery(Box::new(Subquery {
+                    expr: expr,
                     range_ms: range.ms,
                     range_expr: range.expr,
                     step_ms,
@@ -203,7 +201,7 @@ impl<'a> Parser<'a> {
                     offset_expr: None,
                     at: None,
                     span,
-                }))
+                })))
             }
             _ => Err(self.unexpected(token, "subquery or range", "\":\" or \"]\"")),
         }
@@ -215,7 +213,7 @@ impl<'a> Parser<'a> {
         range: ParsedDuration,
         open: Token<'_>,
         close: Token<'_>,
-    ) -> Result<Expr, ParseError> {
+    ) -> ParseResult<Expr> {
         let brackets = Span::new(open.pos, close.end());
         let Expr::VectorSelector(selector) = expr else {
             return Err(self.invalid("ranges only allowed for vector selectors", brackets));
@@ -227,16 +225,16 @@ impl<'a> Parser<'a> {
             return Err(self.invalid("no @ modifiers allowed before range", brackets));
         }
         let span = Span::new(selector.span.start, close.end());
-        Ok(Expr::MatrixSelector(MatrixSelector {
-            selector,
+        Ok(Expr::MatrixSelector(Box::new(MatrixSelector {
+            selector: *selector,
             range_ms: range.ms,
             range_expr: range.expr,
             span,
-        }))
+        })))
     }
 
     /// `offset [-]duration`.
-    pub(super) fn parse_offset(&mut self, mut expr: Expr) -> Result<Expr, ParseError> {
+    pub(super) fn parse_offset(&mut self, mut expr: Expr) -> ParseResult<Expr> {
         self.next();
         let offset = self.parse_offset_duration()?;
         let end = self.last_end;
@@ -258,7 +256,7 @@ impl<'a> Parser<'a> {
         &mut self,
         mut expr: Expr,
         keyword: Keyword,
-    ) -> Result<Expr, ParseError> {
+    ) -> ParseResult<Expr> {
         let token = self.next();
         let name = token.text.to_ascii_lowercase();
         let span = expr.span();
@@ -296,7 +294,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `@ <timestamp>`, `@ start()` or `@ end()`.
-    pub(super) fn parse_at(&mut self, mut expr: Expr) -> Result<Expr, ParseError> {
+    pub(super) fn parse_at(&mut self, mut expr: Expr) -> ParseResult<Expr> {
         self.next();
         let token = self.peek();
         let at = match token.kind {
@@ -326,7 +324,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `[+|-]number` or a duration, in seconds since the epoch, as milliseconds.
-    fn parse_at_timestamp(&mut self, expr_span: Span) -> Result<At, ParseError> {
+    fn parse_at_timestamp(&mut self, expr_span: Span) -> ParseResult<At> {
         let mut sign = 1.0;
         match self.peek().kind {
             TokenKind::Add => {
