@@ -28,6 +28,10 @@ struct BinaryModifiers {
     matching: VectorMatching,
 }
 
+#[expect(
+    clippy::boxed_local,
+    reason = "parse_expr holds the modifiers across its recursive call; a box keeps that frame small"
+)]
 fn make_binary(op: BinaryOp, lhs: Expr, rhs: Expr, modifiers: Box<BinaryModifiers>) -> Expr {
     let span = Span::new(lhs.span().start, rhs.span().end);
     let BinaryModifiers {

@@ -192,7 +192,7 @@ impl<'a> Parser<'a> {
                 };
                 self.set_depth(self.last_depth + 1)?;
                 Ok(Expr::Subquery(Box::new(Subquery {
-                    expr: expr,
+                    expr,
                     range_ms: range.ms,
                     range_expr: range.expr,
                     step_ms,
