@@ -33,7 +33,7 @@ impl Span {
 ///
 /// Every variant is boxed so an `Expr` is two words: the parser, checker,
 /// printer and evaluator recurse over it, and small frames keep deep queries
-/// within the stack (see [`super::parser::MAX_EXPRESSION_DEPTH`]).
+/// within the stack (see [`super::MAX_EXPRESSION_DEPTH`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// `1.5`, `0x1f`, `Inf`; a unary minus on a literal is folded into it.

@@ -16,6 +16,8 @@
 //!    [`Cardinality::ManyToMany`]; `fill_left`/`fill_right` carry fill values.
 //! 5. Dispatch calls on `call.func.function` ([`Function`]); `holt_winters` is an
 //!    alias of [`Function::DoubleExponentialSmoothing`].
+//! 6. Trees are at most [`MAX_EXPRESSION_DEPTH`] deep; recursive passes over
+//!    them must fit that depth in the stack.
 #![deny(clippy::indexing_slicing)]
 
 pub mod ast;
@@ -45,7 +47,8 @@ pub use ast::{
 pub use duration_expr::DurationExpr;
 pub use error::{ErrorKind, ParseError};
 pub use features::Features;
-pub use functions::{Function, FunctionSpec, FUNCTIONS};
+pub use functions::{lookup as lookup_function, Function, FunctionSpec, FUNCTIONS};
+pub use parser::{MAX_DURATION_EXPRESSION_DEPTH, MAX_EXPRESSION_DEPTH};
 pub use types::ValueType;
 
 /// Parses and type checks a PromQL query, accepting every experimental feature.
