@@ -11,12 +11,8 @@ pub mod index;
 pub mod ingest;
 pub mod logging;
 pub mod model;
-<<<<<<< HEAD
 pub mod query;
 pub mod runtime;
 pub mod shard;
 pub mod storage;
 pub mod sys;
-=======
-pub mod storage;
->>>>>>> codec

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::block_header::BlockHeader;
 use super::Part;
-use crate::storage::encoding::decode_block;
+use crate::storage::encoding::BlockDecoder;
 
 /// Bytes read from each column file at a time.
 const READ_WINDOW_BYTES: u64 = 4 * 1024 * 1024;
@@ -28,6 +28,7 @@ pub struct BlockStreamReader {
     next: usize,
     timestamps_window: Window,
     values_window: Window,
+    decoder: BlockDecoder,
 }
 
 #[derive(Default)]
@@ -51,6 +52,7 @@ impl BlockStreamReader {
             next: 0,
             timestamps_window: Window::default(),
             values_window: Window::default(),
+            decoder: BlockDecoder::new(),
         }
     }
 
@@ -95,20 +97,21 @@ impl BlockStreamReader {
                 format!("part {}: short read", self.part.dir.display()),
             ));
         };
-        decode_block(
-            &header.encoding,
-            header.rows as usize,
-            timestamps,
-            values,
-            &mut out.timestamps,
-            &mut out.values,
-        )
-        .map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("part {}: {e}", self.part.dir.display()),
+        self.decoder
+            .decode(
+                &header.encoding,
+                header.rows as usize,
+                timestamps,
+                values,
+                &mut out.timestamps,
+                &mut out.values,
             )
-        })?;
+            .map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("part {}: {e}", self.part.dir.display()),
+                )
+            })?;
         out.header = Some(header);
         Ok(true)
     }

@@ -27,7 +27,7 @@ use self::builder::PartBuilder;
 use self::metadata::PartMetadata;
 use self::metaindex_row::MetaindexRow;
 use crate::index::Tsid;
-use crate::storage::encoding::{decode_block, MAX_ROWS_PER_BLOCK};
+use crate::storage::encoding::{BlockDecoder, MAX_ROWS_PER_BLOCK};
 use crate::storage::fs;
 
 /// File names inside a part directory.
@@ -193,10 +193,12 @@ impl Part {
         }
         let mut out = Vec::with_capacity(picked.len());
         let mut group_start = 0;
+        let mut decoder = BlockDecoder::new();
         while group_start < picked.len() {
             let group_end = coalesce_end(&picked, group_start);
             let group = picked.get(group_start..group_end).unwrap_or_default();
-            self.read_group(group, min_ms, max_ms, &mut out).await?;
+            self.read_group(group, min_ms, max_ms, &mut decoder, &mut out)
+                .await?;
             group_start = group_end;
         }
         Ok(out)
@@ -207,6 +209,7 @@ impl Part {
         group: &[(usize, &BlockHeader)],
         min_ms: i64,
         max_ms: i64,
+        decoder: &mut BlockDecoder,
         out: &mut Vec<SeriesSamples>,
     ) -> io::Result<()> {
         let (Some((_, first)), Some((_, last))) = (group.first(), group.last()) else {
@@ -231,30 +234,24 @@ impl Part {
             };
             let mut timestamps = Vec::with_capacity(header.rows as usize);
             let mut values = Vec::with_capacity(header.rows as usize);
-            decode_block(
-                &header.encoding,
-                header.rows as usize,
-                ts_slice,
-                values_slice,
-                &mut timestamps,
-                &mut values,
-            )
-            .map_err(|e| self.corrupt(&e.to_string()))?;
+            decoder
+                .decode(
+                    &header.encoding,
+                    header.rows as usize,
+                    ts_slice,
+                    values_slice,
+                    &mut timestamps,
+                    &mut values,
+                )
+                .map_err(|e| self.corrupt(&e.to_string()))?;
             if header.min_timestamp_ms < min_ms || header.max_timestamp_ms > max_ms {
-                let keep: Vec<bool> = timestamps
-                    .iter()
-                    .map(|&t| t >= min_ms && t <= max_ms)
-                    .collect();
-                let mut i = 0;
-                timestamps.retain(|_| {
-                    i += 1;
-                    keep.get(i - 1).copied().unwrap_or(false)
-                });
-                let mut j = 0;
-                values.retain(|_| {
-                    j += 1;
-                    keep.get(j - 1).copied().unwrap_or(false)
-                });
+                // Timestamps are sorted within a block: keep the contiguous run inside the range.
+                let from = timestamps.partition_point(|&t| t < min_ms);
+                let to = timestamps.partition_point(|&t| t <= max_ms);
+                timestamps.truncate(to);
+                values.truncate(to);
+                timestamps.drain(..from);
+                values.drain(..from);
             }
             out.push((*position, timestamps, values));
         }
