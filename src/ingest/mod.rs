@@ -1,6 +1,11 @@
 //! Wire formats in: decoders that turn request bodies into per-shard batches.
 
 pub mod batch;
+pub mod line_splitter;
 pub mod remote_write;
+pub mod row;
+pub mod shard_sink;
 
 pub use batch::IngestBatch;
+pub use row::{ParseOptions, ParseStats, RowLabels, RowSink};
+pub use shard_sink::ShardSink;
