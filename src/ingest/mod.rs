@@ -1,6 +1,7 @@
 //! Wire formats in: decoders that turn request bodies into per-shard batches.
 
 pub mod batch;
+pub mod influx;
 pub mod line_splitter;
 pub mod remote_write;
 pub mod row;
@@ -9,3 +10,6 @@ pub mod shard_sink;
 pub use batch::IngestBatch;
 pub use row::{ParseOptions, ParseStats, RowLabels, RowSink};
 pub use shard_sink::ShardSink;
+
+#[cfg(test)]
+mod test_support;

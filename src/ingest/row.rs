@@ -87,14 +87,14 @@ impl RowLabels {
         });
     }
 
-    /// Adds a label whose name is the concatenation of `name_parts`.
-    pub fn push_joined_name(&mut self, name_parts: &[&[u8]], value: &[u8]) {
+    /// Adds a label whose value is the concatenation of `value_parts` (e.g. `measurement`, `_`, `field`).
+    pub fn push_joined(&mut self, name: &[u8], value_parts: &[&[u8]]) {
         let name_start = self.offset();
-        for part in name_parts {
+        self.bytes.extend_from_slice(name);
+        let name_end = self.offset();
+        for part in value_parts {
             self.bytes.extend_from_slice(part);
         }
-        let name_end = self.offset();
-        self.bytes.extend_from_slice(value);
         self.spans.push(LabelSpan {
             name_start,
             name_end,
@@ -251,8 +251,8 @@ mod tests {
         labels.clear();
         assert!(labels.is_empty());
         assert_eq!(pairs(&labels), vec![(&b"job"[..], &b"x"[..])]);
-        labels.push_joined_name(&[b"cpu", b"_", b"usage"], b"v");
-        assert_eq!(labels.get(b"cpu_usage"), Some(&b"v"[..]));
+        labels.push_joined(b"__name__", &[b"cpu", b"_", b"usage"]);
+        assert_eq!(labels.get(b"__name__"), Some(&b"cpu_usage"[..]));
     }
 
     #[test]
