@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod influx;
 pub mod line_splitter;
+pub mod prometheus_text;
 pub mod remote_write;
 pub mod row;
 pub mod shard_sink;
