@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod influx;
+pub mod json_lines;
 pub mod line_splitter;
 pub mod prometheus_text;
 pub mod remote_write;
