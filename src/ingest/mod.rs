@@ -1,6 +1,7 @@
 //! Wire formats in: decoders that turn request bodies into per-shard batches.
 
 pub mod batch;
+pub mod content_encoding;
 pub mod csv;
 pub mod influx;
 pub mod json_lines;
