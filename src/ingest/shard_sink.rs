@@ -62,8 +62,7 @@ impl ShardSink {
     }
 
     fn append(&mut self, timestamp_ms: i64, value: f64) {
-        let shard =
-            (xxhash_rust::xxh3::xxh3_64(&self.canonical) % self.batches.len() as u64) as usize;
+        let shard = owner_shard(&self.canonical, self.batches.len());
         let Some(batch) = self.batches.get_mut(shard) else {
             return;
         };
@@ -81,6 +80,11 @@ impl ShardSink {
         self.last_shard = Some(shard);
         std::mem::swap(&mut self.last_canonical, &mut self.canonical);
     }
+}
+
+/// The shard that owns the series with these canonical labels (as `remote_write::decode` routes).
+pub fn owner_shard(canonical: &[u8], shards: usize) -> usize {
+    (xxhash_rust::xxh3::xxh3_64(canonical) % shards.max(1) as u64) as usize
 }
 
 /// Empties a vector of borrowed pairs so its allocation can hold pairs of another lifetime.
