@@ -6,6 +6,10 @@
 //! whose series equals the previous row's is appended to that series, so
 //! formats that repeat a series line after line (JSON lines, sorted text)
 //! build one series per run instead of one per sample.
+//!
+//! The batches grow with the body: to keep memory bounded for any body size,
+//! the caller hands them to the shards whenever [`ShardSink::pending_samples`]
+//! passes its batch size (see [`FLUSH_SAMPLES`]) and once more at the end.
 
 #![deny(clippy::indexing_slicing)]
 
@@ -13,6 +17,9 @@ use super::remote_write::decode::{describe, sorted_valid_order, LabelLimits};
 use super::row::{RowLabels, RowSink};
 use super::IngestBatch;
 use crate::model::labels::encode_canonical_label;
+
+/// A good point to hand the batches over: about 1.6 MiB of samples plus their labels.
+pub const FLUSH_SAMPLES: usize = 100_000;
 
 /// Rows routed by owner shard, with the counts of what was kept and rejected.
 #[derive(Debug)]
@@ -52,6 +59,11 @@ impl ShardSink {
             last_shard: None,
             pairs: Vec::new(),
         }
+    }
+
+    /// Samples in the batches since the last [`take_batches`](Self::take_batches).
+    pub fn pending_samples(&self) -> usize {
+        self.batches.iter().map(IngestBatch::samples).sum()
     }
 
     /// Hands the batches over (one per shard), leaving empty ones behind.

@@ -32,6 +32,18 @@ pub enum TextFormat {
     OpenMetrics,
 }
 
+impl TextFormat {
+    /// Picks the dialect from a Content-Type: OpenMetrics when it says so, Prometheus text otherwise.
+    pub fn from_content_type(value: &str) -> Self {
+        let media_type = value.split(';').next().unwrap_or_default().trim();
+        if media_type.eq_ignore_ascii_case("application/openmetrics-text") {
+            TextFormat::OpenMetrics
+        } else {
+            TextFormat::Prometheus
+        }
+    }
+}
+
 /// What a finished body produced besides its rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextOutcome {

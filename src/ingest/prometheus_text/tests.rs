@@ -114,3 +114,16 @@ proptest! {
         prop_assert_eq!(rows.len() as u64, outcome.stats.rows);
     }
 }
+
+#[test]
+fn format_from_content_type() {
+    assert_eq!(
+        TextFormat::from_content_type("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        TextFormat::OpenMetrics
+    );
+    assert_eq!(
+        TextFormat::from_content_type("text/plain; version=0.0.4"),
+        TextFormat::Prometheus
+    );
+    assert_eq!(TextFormat::from_content_type(""), TextFormat::Prometheus);
+}
