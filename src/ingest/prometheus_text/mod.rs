@@ -5,7 +5,9 @@
 //! `# TYPE` and `# UNIT` fill [`Metadata`] by family name; other comments are
 //! ignored; OpenMetrics exemplars (after ` # `) are dropped. `# EOF` ends the
 //! body: later lines are skipped and counted. Prometheus timestamps are integer
-//! milliseconds, OpenMetrics ones float seconds.
+//! milliseconds, OpenMetrics ones float seconds; like VictoriaMetrics, a
+//! Prometheus-format timestamp below 2^31 is read as seconds, since no real
+//! millisecond timestamp is that small.
 
 #![deny(clippy::indexing_slicing)]
 

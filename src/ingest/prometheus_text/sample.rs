@@ -87,7 +87,8 @@ pub fn parse_sample(
     if !name.is_empty() {
         labels.push(METRIC_NAME_LABEL.as_bytes(), name);
     }
-    if let Some(after_brace) = rest.strip_prefix(b"{") {
+    // VictoriaMetrics also accepts whitespace between the name and `{`.
+    if let Some(after_brace) = rest.trim_ascii_start().strip_prefix(b"{") {
         let offset = line.len() - after_brace.len();
         rest = parse_labels(after_brace, offset, !name.is_empty(), labels, scratch)?;
     } else if name.is_empty() {
@@ -231,16 +232,24 @@ pub fn parse_float(text: &[u8]) -> Option<f64> {
     std::str::from_utf8(text).ok()?.parse::<f64>().ok()
 }
 
+/// Timestamps this small cannot be milliseconds of any real sample (they are in
+/// January 1970): as VictoriaMetrics does, read them as OpenMetrics seconds.
+const SECONDS_HEURISTIC_LIMIT: f64 = 2_147_483_648.0;
+
 fn parse_timestamp(text: &[u8], unit: TimestampUnit) -> Option<i64> {
     let text = std::str::from_utf8(text).ok()?;
+    let seconds_to_ms = |s: f64| (s * 1000.0).round() as i64;
     match unit {
-        TimestampUnit::Milliseconds => text
-            .parse::<i64>()
-            .ok()
-            .or_else(|| finite(text.parse::<f64>().ok()?).map(|ms| ms as i64)),
-        TimestampUnit::Seconds => {
-            finite(text.parse::<f64>().ok()?).map(|s| (s * 1000.0).round() as i64)
+        TimestampUnit::Milliseconds => {
+            let number = finite(text.parse::<f64>().ok()?)?;
+            if number.abs() < SECONDS_HEURISTIC_LIMIT {
+                Some(seconds_to_ms(number))
+            } else {
+                // Integers parse exactly; a float this large is a millisecond count.
+                text.parse::<i64>().ok().or(Some(number as i64))
+            }
         }
+        TimestampUnit::Seconds => finite(text.parse::<f64>().ok()?).map(seconds_to_ms),
     }
 }
 
@@ -323,11 +332,11 @@ mod tests {
             )),
         );
         check(
-            r#"{"my.metric", "lab.el"="v"} +Inf 5"#,
+            r#"{"my.metric", "lab.el"="v"} +Inf 1700000000000"#,
             Ok((
                 vec![("__name__", "my.metric"), ("lab.el", "v")],
                 f64::INFINITY,
-                Some(5),
+                Some(1_700_000_000_000),
             )),
         );
         check(
@@ -336,7 +345,15 @@ mod tests {
         );
         check(
             "a\t2.5e3\t7",
-            Ok((vec![("__name__", "a")], 2500.0, Some(7))),
+            Ok((vec![("__name__", "a")], 2500.0, Some(7000))),
+        );
+        check(
+            "a {b=\"c\"} 1 1700000000.25",
+            Ok((
+                vec![("__name__", "a"), ("b", "c")],
+                1.0,
+                Some(1_700_000_000_250),
+            )),
         );
     }
 
