@@ -113,6 +113,8 @@ impl LineSplitter {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn split(chunks: &[&[u8]], max: usize) -> Vec<(u64, Result<String, u64>)> {
@@ -168,6 +170,36 @@ mod tests {
         splitter.feed(b"\nok\n12345", |n, l| got.push((n, l.to_owned_line())));
         splitter.finish(|n, l| got.push((n, l.to_owned_line())));
         assert_eq!(got, vec![(1, Err(1000)), (2, Ok("ok".into())), (3, Err(5))]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_a_plain_split(
+            body in proptest::collection::vec(any::<u8>().prop_map(|b| if b % 4 == 0 { b'\n' } else { b }), 0..200),
+            cut_a in 0usize..200,
+            cut_b in 0usize..200,
+            max in 0usize..20,
+        ) {
+            let (cut_a, cut_b) = (cut_a.min(body.len()), cut_b.min(body.len()));
+            let (first, rest) = body.split_at(cut_a.min(cut_b));
+            let (second, third) = rest.split_at(cut_a.max(cut_b) - cut_a.min(cut_b));
+            let got = split(&[first, second, third], max);
+            let mut pieces: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+            if pieces.last().is_some_and(|p| p.is_empty()) {
+                pieces.pop();
+            }
+            let want: Vec<(u64, Result<String, u64>)> = pieces
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let line = if p.len() > max { Err(p.len() as u64) } else {
+                        Ok(String::from_utf8_lossy(p.strip_suffix(b"\r").unwrap_or(p)).into_owned())
+                    };
+                    (i as u64 + 1, line)
+                })
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     impl Line<'_> {
