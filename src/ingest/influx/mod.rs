@@ -5,14 +5,13 @@
 //! argument as label `db` unless a tag already names `db`. Booleans are 1/0,
 //! integers (`2i`, `3u`) and floats are values, quoted numbers are parsed, other
 //! strings are skipped. Timestamps are converted from the request's precision
-//! to milliseconds; a line without one (or with 0, as in VictoriaMetrics) gets
-//! the request time. Malformed lines are skipped and counted.
+//! to milliseconds (without one, the unit is guessed from the magnitude, as
+//! VictoriaMetrics does); a line without a timestamp (or with 0, as in
+//! VictoriaMetrics) gets the request time, truncated to a coarse precision. Malformed lines are skipped and counted.
 
 #![deny(clippy::indexing_slicing)]
 
 pub mod line;
-
-use std::fmt;
 
 use self::line::{
     for_each_field, for_each_tag, split_line, unescape_into, FieldValue, InfluxLineError,
@@ -30,8 +29,10 @@ pub const DB_LABEL: &str = "db";
 /// The unit of the timestamps in a request (`precision` query argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Precision {
-    /// Nanoseconds (the default).
+    /// No (or an unknown) `precision`: guessed per timestamp from its magnitude, as VictoriaMetrics does.
     #[default]
+    Auto,
+    /// Nanoseconds.
     Nanoseconds,
     /// Microseconds.
     Microseconds,
@@ -45,39 +46,31 @@ pub enum Precision {
     Hours,
 }
 
-/// A `precision` argument Strata does not know (400).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownPrecision(pub String);
-
-impl fmt::Display for UnknownPrecision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown precision {:?}; want one of ns, us, ms, s, m, h",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownPrecision {}
-
 impl Precision {
-    /// Parses the `precision` query argument (empty means nanoseconds).
-    pub fn from_query(text: &str) -> Result<Self, UnknownPrecision> {
+    /// Reads the `precision` query argument. Like VictoriaMetrics, an unknown
+    /// value is not an error but means [`Precision::Auto`], so no agent that
+    /// works with VictoriaMetrics is refused here.
+    pub fn from_query(text: &str) -> Self {
         match text {
-            "" | "n" | "ns" => Ok(Precision::Nanoseconds),
-            "u" | "us" | "µ" | "µs" => Ok(Precision::Microseconds),
-            "ms" => Ok(Precision::Milliseconds),
-            "s" => Ok(Precision::Seconds),
-            "m" => Ok(Precision::Minutes),
-            "h" => Ok(Precision::Hours),
-            other => Err(UnknownPrecision(other.to_string())),
+            "n" | "ns" => Precision::Nanoseconds,
+            "u" | "us" | "µ" | "µs" => Precision::Microseconds,
+            "ms" => Precision::Milliseconds,
+            "s" => Precision::Seconds,
+            "m" => Precision::Minutes,
+            "h" => Precision::Hours,
+            _ => Precision::Auto,
         }
     }
 
-    /// Converts a timestamp in this precision to milliseconds (saturating).
+    /// Converts a (non-zero) timestamp in this precision to milliseconds (saturating).
     pub fn to_millis(self, timestamp: i64) -> i64 {
         match self {
+            Precision::Auto => match timestamp {
+                t if t >= 100_000_000_000_000_000 => t / 1_000_000,
+                t if t >= 100_000_000_000_000 => t / 1_000,
+                t if t >= 100_000_000_000 => t,
+                t => t.saturating_mul(1_000),
+            },
             Precision::Nanoseconds => timestamp / 1_000_000,
             Precision::Microseconds => timestamp / 1_000,
             Precision::Milliseconds => timestamp,
@@ -85,6 +78,17 @@ impl Precision {
             Precision::Minutes => timestamp.saturating_mul(60_000),
             Precision::Hours => timestamp.saturating_mul(3_600_000),
         }
+    }
+
+    /// The request time for lines without a timestamp: truncated to the unit when it is coarser than 1 ms.
+    pub fn default_millis(self, now_ms: i64) -> i64 {
+        let unit_ms = match self {
+            Precision::Seconds => 1_000,
+            Precision::Minutes => 60_000,
+            Precision::Hours => 3_600_000,
+            _ => 1,
+        };
+        now_ms - now_ms.rem_euclid(unit_ms)
     }
 }
 
@@ -195,7 +199,10 @@ impl LineState {
         unescape_into(parts.measurement, &mut self.measurement);
         let timestamp_ms = match parts.timestamp {
             Some(t) if t != 0 => self.options.precision.to_millis(t),
-            _ => self.options.parse.default_timestamp_ms,
+            _ => self
+                .options
+                .precision
+                .default_millis(self.options.parse.default_timestamp_ms),
         };
         let base = self.labels.len();
         let (labels, key, measurement) = (&mut self.labels, &mut self.key, &self.measurement);

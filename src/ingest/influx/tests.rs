@@ -115,19 +115,24 @@ fn db_extra_labels_and_escapes() {
 fn precisions_convert_to_millis() {
     let check = |precision: &str, timestamp: i64, want_ms: i64| {
         let mut opts = options();
-        opts.precision = Precision::from_query(precision).unwrap();
+        opts.precision = Precision::from_query(precision);
         let body = format!("m f=1 {timestamp}");
         let (rows, _) = parse(body.as_bytes(), opts);
         assert_eq!(rows[0].timestamp_ms, want_ms, "{precision}");
     };
-    check("", 1_500_000_000, 1_500);
+    check("", 1_700_000_000_123_456_789, 1_700_000_000_123);
+    check("", 1_700_000_000_123_456, 1_700_000_000_123);
+    check("", 1_700_000_000_123, 1_700_000_000_123);
+    check("", 1_700_000_000, 1_700_000_000_000);
+    check("bogus", 1_700_000_000, 1_700_000_000_000);
     check("ns", 1_500_000_000, 1_500);
     check("us", 1_500_000, 1_500);
     check("ms", 1_500, 1_500);
     check("s", 15, 15_000);
     check("m", 2, 120_000);
     check("h", 1, 3_600_000);
-    assert!(Precision::from_query("d").is_err());
+    assert_eq!(Precision::Minutes.default_millis(125_000), 120_000);
+    assert_eq!(Precision::Auto.default_millis(125_001), 125_001);
 }
 
 #[test]
