@@ -179,6 +179,32 @@ pub struct ParseOptions {
     pub default_timestamp_ms: i64,
 }
 
+/// An `extra_label` query argument without `=` or with an empty name (400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadExtraLabel(pub String);
+
+impl fmt::Display for BadExtraLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "extra_label {:?} must look like name=value", self.0)
+    }
+}
+
+impl std::error::Error for BadExtraLabel {}
+
+impl ParseOptions {
+    /// Adds one `extra_label=name=value` query argument (already URL-decoded), as VictoriaMetrics reads it.
+    pub fn push_extra_label(&mut self, argument: &str) -> Result<(), BadExtraLabel> {
+        match argument.split_once('=') {
+            Some((name, value)) if !name.is_empty() => {
+                self.extra_labels
+                    .push((name.to_string(), value.to_string()));
+                Ok(())
+            }
+            _ => Err(BadExtraLabel(argument.chars().take(128).collect())),
+        }
+    }
+}
+
 /// A line that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError {
@@ -253,6 +279,22 @@ mod tests {
         assert_eq!(pairs(&labels), vec![(&b"job"[..], &b"x"[..])]);
         labels.push_joined(b"__name__", &[b"cpu", b"_", b"usage"]);
         assert_eq!(labels.get(b"__name__"), Some(&b"cpu_usage"[..]));
+    }
+
+    #[test]
+    fn extra_label_arguments() {
+        let mut options = ParseOptions::default();
+        options.push_extra_label("env=prod=eu").unwrap();
+        options.push_extra_label("empty=").unwrap();
+        assert_eq!(
+            options.extra_labels,
+            vec![
+                ("env".into(), "prod=eu".into()),
+                ("empty".into(), String::new())
+            ]
+        );
+        assert!(options.push_extra_label("novalue").is_err());
+        assert!(options.push_extra_label("=v").is_err());
     }
 
     #[test]
