@@ -23,6 +23,11 @@ use zstd::stream::raw::Operation;
 /// ~1032:1, so one step yields at most ~1 MiB of output.
 const INPUT_STEP_BYTES: usize = 1024;
 
+/// Largest zstd window accepted, as a power of two (16 MiB): bounds the decoder's
+/// memory. zstd's levels up to 19 use at most 8 MiB; only `--ultra`/`--long`
+/// frames need more and are refused as corrupt.
+const ZSTD_WINDOW_LOG_MAX: u32 = 24;
+
 /// Size of the buffer zstd decodes into, so the largest piece handed on.
 pub const MAX_PIECE_BYTES: usize = 1024 * 1024;
 
@@ -137,9 +142,7 @@ impl BodyDecoder {
             ContentEncoding::Gzip => Inner::Gzip(flate2::write::MultiGzDecoder::new(Vec::new())),
             ContentEncoding::Deflate => Inner::Deflate(flate2::write::ZlibDecoder::new(Vec::new())),
             ContentEncoding::Zstd => Inner::Zstd {
-                decoder: Box::new(
-                    zstd::stream::raw::Decoder::new().map_err(|e| corrupt(encoding, &e))?,
-                ),
+                decoder: Box::new(zstd_decoder().map_err(|e| corrupt(encoding, &e))?),
                 buffer: vec![0; MAX_PIECE_BYTES],
                 mid_frame: false,
             },
@@ -261,6 +264,14 @@ impl DrainOutput for flate2::write::ZlibDecoder<Vec<u8>> {
     fn output(&mut self) -> &mut Vec<u8> {
         self.get_mut()
     }
+}
+
+fn zstd_decoder() -> std::io::Result<zstd::stream::raw::Decoder<'static>> {
+    let mut decoder = zstd::stream::raw::Decoder::new()?;
+    decoder.set_parameter(zstd::stream::raw::DParameter::WindowLogMax(
+        ZSTD_WINDOW_LOG_MAX,
+    ))?;
+    Ok(decoder)
 }
 
 fn zstd_feed(

@@ -193,3 +193,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn zstd_windows_past_the_limit_are_refused() {
+    let raw = body(64 * 1024);
+    let wide = |window_log: u32| {
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        encoder.window_log(window_log).unwrap();
+        encoder.write_all(&raw).unwrap();
+        encoder.finish().unwrap()
+    };
+    assert!(decode(
+        ContentEncoding::Zstd,
+        &wide(ZSTD_WINDOW_LOG_MAX),
+        4096,
+        1 << 30
+    )
+    .is_ok());
+    let refused = decode(ContentEncoding::Zstd, &wide(27), 4096, 1 << 30);
+    assert!(
+        matches!(&refused, Err(BodyError::Corrupt { reason, .. }) if reason.contains("memory")),
+        "{refused:?}"
+    );
+}
