@@ -13,6 +13,10 @@
 //!   from its exports and its importer rejects this string, so a caller exporting
 //!   for VictoriaMetrics should filter them out;
 //! - any other NaN payload becomes `"NaN"` (the one lossy case).
+//!
+//! One call writes one line; a caller exporting long series should cut them
+//! into lines of bounded length (VictoriaMetrics' `max_rows_per_line`) so the
+//! importer's line limit is never reached.
 
 use crate::model::labels::{canonical_pairs, CanonicalDecodeError};
 use crate::model::{is_stale_nan, METRIC_NAME_LABEL};

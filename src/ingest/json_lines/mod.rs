@@ -24,8 +24,11 @@ use crate::model::STALE_NAN_BITS;
 
 pub use self::export::write_series;
 
-/// Longest accepted line: one series with many samples fits (VictoriaMetrics' `-import.maxLineLen` is 10 MiB too).
-pub const MAX_LINE_BYTES: usize = 10 * 1024 * 1024;
+/// Longest accepted line by default: VictoriaMetrics' `-import.maxLineLen`, so
+/// its exports (one line per series, months of samples) import unchanged. It is
+/// also the memory one import may hold as a partial line; see
+/// [`JsonLinesParser::with_max_line_bytes`] to choose less.
+pub const MAX_LINE_BYTES: usize = 100 * 1024 * 1024;
 
 /// A streaming JSON line importer: feed the body in pieces, then finish.
 #[derive(Debug)]
@@ -47,8 +50,13 @@ struct LineState {
 impl JsonLinesParser {
     /// A parser for one request (`default_timestamp_ms` is unused: every sample carries a timestamp).
     pub fn new(options: &ParseOptions) -> Self {
+        Self::with_max_line_bytes(options, MAX_LINE_BYTES)
+    }
+
+    /// Like [`new`](Self::new), skipping lines longer than `max_line_bytes`.
+    pub fn with_max_line_bytes(options: &ParseOptions, max_line_bytes: usize) -> Self {
         JsonLinesParser {
-            splitter: LineSplitter::new(MAX_LINE_BYTES),
+            splitter: LineSplitter::new(max_line_bytes),
             state: LineState {
                 labels: RowLabels::new(&options.extra_labels),
                 values: Vec::new(),
@@ -131,9 +139,7 @@ impl LineState {
         let text = match line {
             Line::Text(text) => text,
             Line::TooLong { size_bytes } => {
-                let reason = format!(
-                    "line of {size_bytes} bytes is longer than the limit of {MAX_LINE_BYTES}"
-                );
+                let reason = format!("line of {size_bytes} bytes is longer than the limit");
                 self.stats.skip(number, reason);
                 return;
             }

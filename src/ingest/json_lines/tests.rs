@@ -157,3 +157,15 @@ proptest! {
         prop_assert_eq!(rows.len() as u64, stats.rows);
     }
 }
+
+#[test]
+fn long_lines_are_skipped_by_the_chosen_limit() {
+    let body = b"{\"metric\":{\"a\":\"b\"},\"values\":[1,2,3,4,5,6,7,8,9],\"timestamps\":[1,2,3,4,5,6,7,8,9]}\n{\"metric\":{\"a\":\"b\"},\"values\":[1],\"timestamps\":[1]}\n";
+    let mut parser = JsonLinesParser::with_max_line_bytes(&ParseOptions::default(), 60);
+    let mut rows = Vec::new();
+    parser.feed(body, &mut rows);
+    let stats = parser.finish(&mut rows);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(stats.skipped_lines, 1);
+    assert!(stats.first_error.unwrap().reason.contains("longer than"));
+}
