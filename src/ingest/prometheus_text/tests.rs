@@ -127,3 +127,15 @@ fn format_from_content_type() {
     );
     assert_eq!(TextFormat::from_content_type(""), TextFormat::Prometheus);
 }
+
+proptest! {
+    #[test]
+    fn escaped_label_values_read_back(value in "[a-z \"\\\\\n#{},=é]{0,20}", number in any::<f64>()) {
+        let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        let line = format!("m{{l=\"{escaped}\"}} {number:?}\n");
+        let (rows, outcome) = parse_in_chunks(line.as_bytes(), TextFormat::Prometheus, 4);
+        prop_assert_eq!(outcome.stats.skipped_lines, 0, "{}", line);
+        prop_assert_eq!(&rows[0].labels[1], &("l".to_string(), value));
+        prop_assert!(rows[0].value.to_bits() == number.to_bits() || (number.is_nan() && rows[0].value.is_nan()));
+    }
+}
