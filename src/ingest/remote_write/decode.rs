@@ -144,7 +144,9 @@ pub fn split_by_shard(request: &WriteRequest, shards: usize, limits: &LabelLimit
 }
 
 /// Checks a series' labels and fills `order` with the indexes of its non-empty labels in name order.
-fn sorted_valid_order(
+///
+/// Shared by every ingest format so that all of them accept the same label sets.
+pub(crate) fn sorted_valid_order(
     labels: &[(&[u8], &[u8])],
     limits: &LabelLimits,
     order: &mut Vec<usize>,
@@ -205,7 +207,7 @@ fn sorted_valid_order(
 }
 
 /// A short, safe rendering of a series for error messages.
-fn describe(labels: &[(&[u8], &[u8])]) -> String {
+pub(crate) fn describe(labels: &[(&[u8], &[u8])]) -> String {
     let mut out = String::from("{");
     for (i, (name, value)) in labels.iter().take(10).enumerate() {
         if i > 0 {
