@@ -1,5 +1,6 @@
 //! Issue 2: native histograms and exemplars are dropped and counted, never an error; stale
 //! markers end a series for instant queries; samples outside retention are rejected and counted.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

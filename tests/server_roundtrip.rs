@@ -1,5 +1,6 @@
 //! Issue 2: 10,000 series x 20 samples written through remote_write on 2 shards are read back
 //! exactly through query_range, series, labels and label values — before and after a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Issue 3: SIGKILL while merges run leaves a consistent data dir that opens, with every flushed
 //! sample present exactly once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Issue 3: with tiny flush intervals many parts are written and merged in the background while
 //! ingest goes on; the part count stays bounded, every sample reads back exactly, and a restart in
 //! the middle loses nothing that was flushed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

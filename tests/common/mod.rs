@@ -1,5 +1,6 @@
 //! Shared harness for end-to-end tests: start the real `strata` binary on an ephemeral port
 //! with a temp data dir, talk HTTP to it, stop it with SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
