@@ -145,12 +145,12 @@ impl Storage {
         let mut buffer = self.buffer.borrow_mut();
         let mut stats = self.stats.borrow_mut();
         let (mut accepted, mut rejected) = (0u64, 0u64);
-        for (canonical, timestamps, values) in batch.iter() {
-            let series = match index.lookup(canonical) {
+        for (hash, canonical, timestamps, values) in batch.iter_hashed() {
+            let series = match index.lookup_hashed(hash, canonical) {
                 Some(series) => series,
                 None => {
                     let labels = Labels::decode_canonical(canonical).map_err(|e| e.to_string())?;
-                    index.register(canonical, labels)
+                    index.register_hashed(hash, canonical, labels)
                 }
             };
             for (&timestamp_ms, &value) in timestamps.iter().zip(values) {

@@ -4,3 +4,4 @@ pub mod decode;
 pub mod proto;
 pub mod v2;
 pub mod v2_proto;
+pub mod wire;
