@@ -68,6 +68,22 @@ pub struct ServerFlags {
     #[arg(long = "dedup.min-scrape-interval", env = "STRATA_DEDUP_MIN_SCRAPE_INTERVAL", default_value = "0", value_parser = parse_optional_duration)]
     pub dedup_min_scrape_interval: Duration,
 
+    /// Require HTTP basic auth with this user on every endpoint except /health (needs --http.auth.password).
+    #[arg(long = "http.auth.username", env = "STRATA_HTTP_AUTH_USERNAME")]
+    pub http_auth_username: Option<String>,
+
+    /// The basic-auth password for --http.auth.username.
+    #[arg(long = "http.auth.password", env = "STRATA_HTTP_AUTH_PASSWORD")]
+    pub http_auth_password: Option<String>,
+
+    /// Require `Authorization: Bearer <token>` on every endpoint except /health.
+    #[arg(long = "http.auth.bearer-token", env = "STRATA_HTTP_AUTH_BEARER_TOKEN")]
+    pub http_auth_bearer_token: Option<String>,
+
+    /// Admin endpoints (/internal/*, snapshots, series deletion) also require `authKey=<key>`.
+    #[arg(long = "admin-auth-key", env = "STRATA_ADMIN_AUTH_KEY")]
+    pub admin_auth_key: Option<String>,
+
     /// How often buffered samples are written to a part on disk.
     #[arg(long, env = "STRATA_FLUSH_INTERVAL", default_value = "2s", value_parser = parse_flag_duration)]
     pub flush_interval: Duration,
@@ -119,6 +135,9 @@ impl ServerFlags {
     pub fn validate(&self) -> Result<(), String> {
         if self.shards == Some(0) {
             return Err("--shards must be at least 1".to_string());
+        }
+        if self.http_auth_username.is_some() != self.http_auth_password.is_some() {
+            return Err("--http.auth.username and --http.auth.password go together".to_string());
         }
         if self.max_request_bytes < 1024 {
             return Err("--max-request-bytes must be at least 1024".to_string());

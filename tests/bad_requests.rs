@@ -185,28 +185,28 @@ fn bad_requests_get_clear_errors() {
             "use POST",
         ),
         case(
-            "remote write 2.0",
+            "unknown remote write proto",
             request(
                 "POST",
                 "/api/v1/write",
                 &[(
                     "Content-Type",
-                    "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+                    "application/x-protobuf;proto=io.example.Nope",
                 )],
                 b"x",
             ),
             415,
             "bad_data",
-            "remote write 2.0",
+            "io.example.Nope",
         ),
         case(
-            "gzip remote write",
+            "unsupported encoding on remote write",
             request(
                 "POST",
                 "/api/v1/write",
                 &[
                     ("Content-Type", "application/x-protobuf"),
-                    ("Content-Encoding", "gzip"),
+                    ("Content-Encoding", "br"),
                 ],
                 b"x",
             ),

@@ -3,12 +3,18 @@
 //! A front parses the request, fans work out to the shards that own the data
 //! (one message per shard), waits for their answers and writes the response.
 
+pub mod auth;
 pub mod error;
+pub mod export;
 pub mod fanout;
+pub mod import;
 pub mod json;
 pub mod metadata;
+pub mod metric_metadata;
+pub mod misc;
 pub mod params;
 pub mod query;
+pub mod routes;
 pub mod status;
 pub mod write;
 
@@ -19,7 +25,11 @@ use std::sync::Arc;
 use glommio::channels::channel_mesh::Senders;
 
 use self::error::ApiError;
+use self::import::ImportKind;
+use self::routes::{route_of, strip_prefix, Route};
 use crate::config::ServerFlags;
+use crate::http::body_stream::BodyStream;
+use crate::http::request::RequestHead;
 use crate::http::server::Handler;
 use crate::http::{Request, Response};
 use crate::shard::message::ShardRequest;
@@ -37,141 +47,105 @@ pub struct Api {
     pub flags: Arc<ServerFlags>,
     /// Requests being handled now (graceful shutdown waits for zero).
     pub in_flight: Rc<Cell<usize>>,
-}
-
-/// Methods a route accepts.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Methods {
-    Get,
-    GetPost,
-    Post,
-}
-
-impl Methods {
-    fn allows(self, method: &str) -> bool {
-        match self {
-            Methods::Get => matches!(method, "GET" | "HEAD"),
-            Methods::GetPost => matches!(method, "GET" | "HEAD" | "POST"),
-            Methods::Post => method == "POST",
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Methods::Get => "GET",
-            Methods::GetPost => "GET or POST",
-            Methods::Post => "POST",
-        }
-    }
-}
-
-/// The route names used as the `path` label in `/metrics` (bounded: unknown paths count as "other").
-fn route_of(path: &str) -> Option<(&'static str, Methods)> {
-    let path = path
-        .strip_prefix("/prometheus")
-        .filter(|p| p.starts_with('/'))
-        .unwrap_or(path);
-    let route = match path {
-        "/api/v1/write" | "/api/v1/push" => ("/api/v1/write", Methods::Post),
-        "/api/v1/query" => ("/api/v1/query", Methods::GetPost),
-        "/api/v1/query_range" => ("/api/v1/query_range", Methods::GetPost),
-        "/api/v1/series" => ("/api/v1/series", Methods::GetPost),
-        "/api/v1/labels" => ("/api/v1/labels", Methods::GetPost),
-        "/api/v1/status/buildinfo" => ("/api/v1/status/buildinfo", Methods::Get),
-        "/health" | "/-/healthy" | "/-/ready" => ("/health", Methods::Get),
-        "/metrics" => ("/metrics", Methods::Get),
-        "/internal/force_flush" => ("/internal/force_flush", Methods::GetPost),
-        "/internal/force_merge" => ("/internal/force_merge", Methods::GetPost),
-        _ if label_values_name(path).is_some() => ("/api/v1/label/:name/values", Methods::GetPost),
-        _ => return None,
-    };
-    Some(route)
-}
-
-/// The label name of `/api/v1/label/<name>/values`.
-fn label_values_name(path: &str) -> Option<&str> {
-    let path = path
-        .strip_prefix("/prometheus")
-        .filter(|p| p.starts_with('/'))
-        .unwrap_or(path);
-    path.strip_prefix("/api/v1/label/")?
-        .strip_suffix("/values")
-        .filter(|n| !n.is_empty() && !n.contains('/'))
+    /// When the server started (ms), for `status/runtimeinfo`.
+    pub started_ms: i64,
 }
 
 impl Handler for Api {
     async fn handle(&self, request: Request) -> Response {
-        self.in_flight.set(self.in_flight.get() + 1);
-        let (route, response) = match route_of(&request.head.path) {
-            None => (
-                "other",
-                ApiError::not_found(format!("unknown path {}", request.head.path)).into_response(),
-            ),
-            Some((route, methods)) if !methods.allows(&request.head.method) => (
-                route,
-                ApiError::method_not_allowed(
-                    &request.head.method,
-                    &request.head.path,
-                    methods.describe(),
-                )
-                .into_response(),
-            ),
-            Some((route, _)) => (
-                route,
-                self.dispatch(route, &request)
-                    .await
-                    .unwrap_or_else(ApiError::into_response),
-            ),
-        };
-        self.shard
-            .front_metrics
-            .borrow_mut()
-            .count_request(route, response.status);
-        self.in_flight.set(self.in_flight.get().saturating_sub(1));
-        response
+        let route = route_of(&request.head.path);
+        self.answer(route, &request.head, || async {
+            let Some(route) = route else {
+                return Err(ApiError::not_found(format!(
+                    "unknown path {}",
+                    request.head.path
+                )));
+            };
+            self.dispatch(route, &request).await
+        })
+        .await
+    }
+
+    fn wants_stream(&self, head: &RequestHead) -> bool {
+        head.method == "POST" && ImportKind::of_path(strip_prefix(&head.path)).is_some()
+    }
+
+    async fn handle_stream(&self, head: RequestHead, body: &mut BodyStream<'_>) -> Response {
+        let kind = ImportKind::of_path(strip_prefix(&head.path));
+        let route = kind.as_ref().map(|k| Route {
+            name: k.route(),
+            methods: routes::Methods::Post,
+            admin: false,
+        });
+        self.answer(route, &head, || async {
+            let Some(kind) = kind.as_ref() else {
+                return Err(ApiError::not_found(format!("unknown path {}", head.path)));
+            };
+            self.import(kind, &head, body).await
+        })
+        .await
     }
 }
 
 impl Api {
-    async fn dispatch(&self, route: &'static str, request: &Request) -> Result<Response, ApiError> {
-        match route {
+    /// Checks method and auth, runs `work`, counts the answer.
+    async fn answer<F, Fut>(&self, route: Option<Route>, head: &RequestHead, work: F) -> Response
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Response, ApiError>>,
+    {
+        self.in_flight.set(self.in_flight.get() + 1);
+        let checked = match route {
+            Some(route) if !route.methods.allows(&head.method) => Err(
+                ApiError::method_not_allowed(&head.method, &head.path, route.methods.describe()),
+            ),
+            Some(route) => auth::check(&self.flags, head, route),
+            None => Ok(()),
+        };
+        let response = match checked {
+            Ok(()) => work().await.unwrap_or_else(ApiError::into_response),
+            Err(error) => error.into_response(),
+        };
+        self.shard
+            .front_metrics
+            .borrow_mut()
+            .count_request(route.map_or("other", |r| r.name), response.status);
+        self.in_flight.set(self.in_flight.get().saturating_sub(1));
+        response
+    }
+
+    async fn dispatch(&self, route: Route, request: &Request) -> Result<Response, ApiError> {
+        let params = request.params();
+        match route.name {
             "/api/v1/write" => self.remote_write(request).await,
-            "/api/v1/query" => self.query(&request.params(), true).await,
-            "/api/v1/query_range" => self.query(&request.params(), false).await,
-            "/api/v1/series" => self.series(&request.params()).await,
-            "/api/v1/labels" => self.labels(&request.params()).await,
+            "/api/v1/query" => self.query(&params, true).await,
+            "/api/v1/query_range" => self.query(&params, false).await,
+            "/api/v1/series" => self.series(&params).await,
+            "/api/v1/labels" => self.labels(&params).await,
             "/api/v1/label/:name/values" => {
-                let name = label_values_name(&request.head.path).unwrap_or_default();
+                let name = routes::label_values_name(&request.head.path).unwrap_or_default();
                 let name = crate::http::params::percent_decode(name.as_bytes());
-                self.label_values(&name, &request.params()).await
+                self.label_values(&name, &params).await
             }
+            "/api/v1/metadata" => self.metric_metadata(&params).await,
+            "/api/v1/export" => self.export(&params).await,
+            "/federate" => self.federate(&params).await,
+            "/api/v1/query_exemplars" => Ok(misc::query_exemplars()),
+            "/api/v1/rules" => Ok(misc::rules()),
+            "/api/v1/alerts" => Ok(misc::alerts()),
+            "/api/v1/format_query" => misc::format_query(&params),
             "/api/v1/status/buildinfo" => Ok(status::buildinfo()),
+            "/api/v1/status/flags" => Ok(status::flags(&self.flags)),
+            "/api/v1/status/runtimeinfo" => Ok(status::runtimeinfo(&self.flags, self.started_ms)),
             "/health" => Ok(Response::text(200, "OK")),
+            "/ping" => Ok(Response::empty(204)),
             "/metrics" => self.metrics().await,
             "/internal/force_flush" => self.force_flush().await,
-            "/internal/force_merge" => self.force_merge(&request.params()).await,
+            "/internal/force_merge" => self.force_merge(&params).await,
             _ => Err(ApiError::not_found(format!(
                 "unknown path {}",
                 request.head.path
             ))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes() {
-        assert_eq!(
-            route_of("/prometheus/api/v1/query").map(|r| r.0),
-            Some("/api/v1/query")
-        );
-        assert_eq!(route_of("/api/v1/push").map(|r| r.0), Some("/api/v1/write"));
-        assert_eq!(label_values_name("/api/v1/label/job/values"), Some("job"));
-        assert_eq!(label_values_name("/api/v1/label//values"), None);
-        assert!(route_of("/nope").is_none());
-        assert!(route_of("/prometheusx").is_none());
     }
 }

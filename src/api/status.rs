@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::error::ApiError;
 use super::json;
 use super::Api;
+use crate::config::ServerFlags;
 use crate::http::Response;
 use crate::shard::front_metrics::FrontMetrics;
 use crate::shard::message::{ShardRequest, ShardStats};
@@ -24,6 +25,125 @@ pub fn buildinfo() -> Response {
         "goVersion": "",
     });
     Response::json(200, json::success(&data.to_string()))
+}
+
+/// `/api/v1/status/flags`: every flag and its value, as strings.
+pub fn flags(flags: &ServerFlags) -> Response {
+    let mut map = serde_json::Map::new();
+    let mut put = |name: &str, value: String| {
+        map.insert(name.to_string(), serde_json::Value::String(value));
+    };
+    put("listen", flags.listen.to_string());
+    put("data-dir", flags.data_dir.display().to_string());
+    put(
+        "shards",
+        flags
+            .shards
+            .map_or_else(|| "auto".to_string(), |s| s.to_string()),
+    );
+    put("retention", format!("{}s", flags.retention.as_secs()));
+    put("max-request-bytes", flags.max_request_bytes.to_string());
+    put(
+        "max-labels-per-series",
+        flags.max_labels_per_series.to_string(),
+    );
+    put(
+        "max-label-name-bytes",
+        flags.max_label_name_bytes.to_string(),
+    );
+    put(
+        "max-label-value-bytes",
+        flags.max_label_value_bytes.to_string(),
+    );
+    put(
+        "dedup.min-scrape-interval",
+        format!("{}ms", flags.dedup_min_scrape_interval.as_millis()),
+    );
+    put(
+        "flush-interval",
+        format!("{}ms", flags.flush_interval.as_millis()),
+    );
+    put(
+        "query.lookback-delta",
+        format!("{}s", flags.lookback_delta.as_secs()),
+    );
+    put(
+        "http.idle-timeout",
+        format!("{}s", flags.http_idle_timeout.as_secs()),
+    );
+    put(
+        "http.read-timeout",
+        format!("{}s", flags.http_read_timeout.as_secs()),
+    );
+    // Secrets are reported as set or not, never their values.
+    put(
+        "http.auth.username",
+        flags.http_auth_username.clone().unwrap_or_default(),
+    );
+    put(
+        "http.auth.password",
+        if flags.http_auth_password.is_some() {
+            "<secret>"
+        } else {
+            ""
+        }
+        .to_string(),
+    );
+    put(
+        "http.auth.bearer-token",
+        if flags.http_auth_bearer_token.is_some() {
+            "<secret>"
+        } else {
+            ""
+        }
+        .to_string(),
+    );
+    put(
+        "admin-auth-key",
+        if flags.admin_auth_key.is_some() {
+            "<secret>"
+        } else {
+            ""
+        }
+        .to_string(),
+    );
+    Response::json(
+        200,
+        json::success(&serde_json::Value::Object(map).to_string()),
+    )
+}
+
+/// `/api/v1/status/runtimeinfo`, with the fields Prometheus reports that mean something here.
+pub fn runtimeinfo(flags: &ServerFlags, started_ms: i64) -> Response {
+    let mut start = String::new();
+    json::push_timestamp(&mut start, started_ms);
+    let data = serde_json::json!({
+        "startTime": rfc3339(started_ms),
+        "CWD": std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+        "reloadConfigSuccess": true,
+        "lastConfigTime": rfc3339(started_ms),
+        "corruptionCount": 0,
+        "goroutineCount": 0,
+        "GOMAXPROCS": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "GOMEMLIMIT": 0,
+        "GOGC": "",
+        "GODEBUG": "",
+        "storageRetention": format!("{}d", flags.retention.as_secs() / 86_400),
+    });
+    Response::json(200, json::success(&data.to_string()))
+}
+
+/// `2026-11-23T12:00:00.000Z`.
+fn rfc3339(ms: i64) -> String {
+    let (year, month, day) = crate::storage::partition::civil_from_days(ms.div_euclid(86_400_000));
+    let in_day = ms.rem_euclid(86_400_000);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
 }
 
 impl Api {

@@ -1,73 +1,30 @@
-//! `POST /api/v1/write`: Prometheus remote_write 1.0.
+//! `POST /api/v1/write`: Prometheus remote_write 1.0 and 2.0, and the shared path that hands
+//! batches to their owner shards.
 
 use super::error::ApiError;
 use super::Api;
 use crate::http::{Request, Response};
-use crate::ingest::remote_write::decode::{decode, DecodeError, LabelLimits};
+use crate::ingest::content_encoding::{BodyDecoder, ContentEncoding};
+use crate::ingest::remote_write::decode::{decode_with_extra_labels, DecodeError, LabelLimits};
+use crate::ingest::remote_write::v2::{decode_v2, WriteProto};
+use crate::ingest::IngestBatch;
 use crate::shard::message::ShardRequest;
 
 impl Api {
-    /// Decodes the body, sends each shard its rows and answers 204 once every owner has them.
-    pub async fn remote_write(&self, request: &Request) -> Result<Response, ApiError> {
-        let head = &request.head;
-        if head.content_type.contains("io.prometheus.write.v2.request") {
-            return Err(ApiError {
-                status: 415,
-                error_type: "bad_data",
-                message: "remote write 2.0 (io.prometheus.write.v2.Request) is not supported yet; send remote write 1.0".into(),
-            });
-        }
-        if !head.content_type.is_empty() && !head.content_type.starts_with("application/x-protobuf")
-        {
-            return Err(ApiError {
-                status: 415,
-                error_type: "bad_data",
-                message: format!("unsupported Content-Type {:?} for remote write; expected application/x-protobuf", head.content_type),
-            });
-        }
-        if !matches!(head.content_encoding.as_str(), "" | "snappy") {
-            return Err(ApiError {
-                status: 415,
-                error_type: "bad_data",
-                message: format!(
-                    "unsupported Content-Encoding {:?} for remote write; expected snappy",
-                    head.content_encoding
-                ),
-            });
-        }
-        let flags = &self.flags;
-        let limits = LabelLimits {
-            max_labels: flags.max_labels_per_series,
-            max_name_bytes: flags.max_label_name_bytes,
-            max_value_bytes: flags.max_label_value_bytes,
-        };
-        let decoded = decode(&request.body, self.shards, flags.max_request_bytes, &limits)
-            .map_err(|e| match e {
-                DecodeError::TooLarge { .. } => ApiError {
-                    status: 413,
-                    error_type: "bad_data",
-                    message: e.to_string(),
-                },
-                _ => ApiError::bad_data(e.to_string()),
-            })?;
-        {
-            let mut metrics = self.shard.front_metrics.borrow_mut();
-            metrics.histograms_dropped += decoded.histograms_dropped;
-            metrics.exemplars_dropped += decoded.exemplars_dropped;
-            metrics.invalid_series += decoded.rejected_series;
-            metrics.invalid_samples += decoded.rejected_samples;
-        }
-        let mut batches: Vec<_> = decoded.batches.into_iter().map(Some).collect();
+    /// Sends each non-empty batch to its shard (batch i → shard i) and waits for every owner;
+    /// returns (accepted, rejected) samples.
+    pub async fn ingest_batches(&self, batches: Vec<IngestBatch>) -> Result<(u64, u64), ApiError> {
+        let mut batches: Vec<Option<IngestBatch>> = batches.into_iter().map(Some).collect();
         let targets: Vec<usize> = batches
             .iter()
             .enumerate()
             .filter(|(_, b)| b.as_ref().is_some_and(|b| !b.is_empty()))
             .map(|(i, _)| i)
             .collect();
-        let batches_cell = std::cell::RefCell::new(&mut batches);
+        let cell = std::cell::RefCell::new(&mut batches);
         let replies = self
             .ask(&targets, |shard, reply| ShardRequest::Ingest {
-                batch: batches_cell
+                batch: cell
                     .borrow_mut()
                     .get_mut(shard)
                     .and_then(Option::take)
@@ -75,15 +32,168 @@ impl Api {
                 reply,
             })
             .await?;
+        let (mut accepted, mut rejected) = (0, 0);
         for reply in replies {
-            reply.map_err(ApiError::internal)?;
+            let (a, r) = reply.map_err(ApiError::unavailable)?;
+            accepted += a;
+            rejected += r;
         }
-        if let Some(first) = decoded.first_rejection {
+        Ok((accepted, rejected))
+    }
+
+    /// Decodes the body, sends each shard its rows and answers 204 once every owner has them.
+    pub async fn remote_write(&self, request: &Request) -> Result<Response, ApiError> {
+        let head = &request.head;
+        // Prometheus always sends a Content-Type; VictoriaMetrics accepts bodies without one as 1.0.
+        let content_type = if head.content_type.is_empty() {
+            "application/x-protobuf"
+        } else {
+            head.content_type.as_str()
+        };
+        let proto = WriteProto::from_content_type(content_type).map_err(|e| ApiError {
+            status: 415,
+            error_type: "bad_data",
+            message: e.to_string(),
+        })?;
+        let flags = &self.flags;
+        let limits = LabelLimits {
+            max_labels: flags.max_labels_per_series,
+            max_name_bytes: flags.max_label_name_bytes,
+            max_value_bytes: flags.max_label_value_bytes,
+        };
+        let params = request.params();
+        let mut extra_labels = Vec::new();
+        for argument in params.get_all("extra_label") {
+            match argument.split_once('=') {
+                Some((name, value)) if !name.is_empty() => {
+                    extra_labels.push((name.to_string(), value.to_string()))
+                }
+                _ => {
+                    return Err(ApiError::invalid_param(
+                        "extra_label",
+                        format!("{argument:?} is not name=value"),
+                    ))
+                }
+            }
+        }
+        let snappy_body = self.to_snappy_block(request)?;
+        let body = snappy_body.as_deref().unwrap_or(&request.body);
+        let too_large = |e: DecodeError| match e {
+            DecodeError::TooLarge { .. } => ApiError {
+                status: 413,
+                error_type: "bad_data",
+                message: e.to_string(),
+            },
+            _ => ApiError::bad_data(e.to_string()),
+        };
+        let (
+            batches,
+            rejection,
+            histograms,
+            exemplars,
+            rejected_series,
+            rejected_samples,
+            v2_written,
+        ) = match proto {
+            WriteProto::V1 => {
+                let mut decoded = decode_with_extra_labels(
+                    body,
+                    self.shards,
+                    flags.max_request_bytes,
+                    &limits,
+                    &extra_labels,
+                )
+                .map_err(too_large)?;
+                self.shard
+                    .remember_metadata(std::mem::take(&mut decoded.metadata));
+                (
+                    decoded.batches,
+                    decoded.first_rejection,
+                    decoded.histograms_dropped,
+                    decoded.exemplars_dropped,
+                    decoded.rejected_series,
+                    decoded.rejected_samples,
+                    None,
+                )
+            }
+            WriteProto::V2 => {
+                if !extra_labels.is_empty() {
+                    return Err(ApiError::bad_data(
+                        "extra_label is not supported with remote write 2.0 yet",
+                    ));
+                }
+                let decoded = decode_v2(body, self.shards, flags.max_request_bytes, &limits)
+                    .map_err(too_large)?;
+                let written = decoded.written();
+                self.shard.remember_metadata(decoded.metadata);
+                (
+                    decoded.batches,
+                    decoded.first_rejection,
+                    decoded.histograms_dropped,
+                    decoded.exemplars_dropped,
+                    decoded.rejected_series,
+                    decoded.rejected_samples,
+                    Some(written),
+                )
+            }
+        };
+        {
+            let mut metrics = self.shard.front_metrics.borrow_mut();
+            metrics.histograms_dropped += histograms;
+            metrics.exemplars_dropped += exemplars;
+            metrics.invalid_series += rejected_series;
+            metrics.invalid_samples += rejected_samples;
+        }
+        self.ingest_batches(batches).await?;
+        if let Some(first) = rejection {
             return Err(ApiError::bad_data(format!(
-                "{} series ({} samples) rejected, the rest of the request was stored; first: {first}",
-                decoded.rejected_series, decoded.rejected_samples
+                "{rejected_series} series ({rejected_samples} samples) rejected, the rest of the request was stored; first: {first}"
             )));
         }
-        Ok(Response::empty(204))
+        let mut response = Response::empty(204);
+        if let Some(written) = v2_written {
+            response = response
+                .with_header(
+                    "X-Prometheus-Remote-Write-Samples-Written",
+                    written.samples.to_string(),
+                )
+                .with_header(
+                    "X-Prometheus-Remote-Write-Histograms-Written",
+                    written.histograms.to_string(),
+                )
+                .with_header(
+                    "X-Prometheus-Remote-Write-Exemplars-Written",
+                    written.exemplars.to_string(),
+                );
+        }
+        Ok(response)
+    }
+
+    /// Remote write bodies are snappy blocks; a body sent with another `Content-Encoding` (zstd from
+    /// vmagent, gzip, identity) is turned into one. `None` means the body already is one.
+    fn to_snappy_block(&self, request: &Request) -> Result<Option<Vec<u8>>, ApiError> {
+        let encoding = request.head.content_encoding.as_str();
+        if matches!(encoding, "" | "snappy") {
+            return Ok(None);
+        }
+        let unsupported = |e: crate::ingest::content_encoding::BodyError| ApiError {
+            status: 415,
+            error_type: "bad_data",
+            message: format!("remote write body: {e}"),
+        };
+        let encoding = ContentEncoding::from_header(Some(encoding)).map_err(unsupported)?;
+        let mut decoder =
+            BodyDecoder::new(encoding, self.flags.max_request_bytes as u64).map_err(unsupported)?;
+        let mut raw = Vec::new();
+        decoder
+            .feed(&request.body, &mut |piece| raw.extend_from_slice(piece))
+            .map_err(|e| ApiError::bad_data(e.to_string()))?;
+        decoder
+            .finish(&mut |piece| raw.extend_from_slice(piece))
+            .map_err(|e| ApiError::bad_data(e.to_string()))?;
+        snap::raw::Encoder::new()
+            .compress_vec(&raw)
+            .map(Some)
+            .map_err(|e| ApiError::internal(e.to_string()))
     }
 }

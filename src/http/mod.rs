@@ -6,6 +6,7 @@
 //! hold (header bytes, body bytes, time).
 
 pub mod body;
+pub mod body_stream;
 pub mod params;
 pub mod request;
 pub mod response;

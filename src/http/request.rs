@@ -26,7 +26,7 @@ pub struct RequestHead {
     pub expect_continue: bool,
     /// The connection should close after this request.
     pub close: bool,
-    /// `Content-Type`, lower-cased.
+    /// `Content-Type`, as sent (parameters such as `proto=` are case-sensitive).
     pub content_type: String,
     /// `Content-Encoding`, lower-cased.
     pub content_encoding: String,
@@ -49,12 +49,12 @@ impl Request {
     /// Query-string parameters, plus form-body parameters for form POSTs (body first, as Go's `r.Form`).
     pub fn params(&self) -> Params {
         let mut params = Params::default();
-        if self.head.method == "POST"
-            && self
-                .head
-                .content_type
-                .starts_with("application/x-www-form-urlencoded")
-        {
+        let form = self
+            .head
+            .content_type
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded");
+        if self.head.method == "POST" && form {
             params.parse_into(&self.body);
         }
         params.parse_into(self.head.query.as_bytes());
@@ -137,7 +137,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
                     }
                 }
             }
-            "content-type" => head.content_type = value.to_ascii_lowercase(),
+            "content-type" => head.content_type = value.to_string(),
             "content-encoding" => head.content_encoding = value.to_ascii_lowercase(),
             "authorization" => head.authorization = value.to_string(),
             "x-prometheus-remote-write-version" => head.remote_write_version = value.to_string(),
@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(head.path, "/api/v1/query");
         assert_eq!(head.query, "query=up");
         assert_eq!(head.content_length, Some(3));
-        assert_eq!(head.content_type, "application/x-www-form-urlencoded");
+        assert_eq!(head.content_type, "Application/X-WWW-Form-Urlencoded");
         assert!(!head.close);
     }
 

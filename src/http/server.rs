@@ -8,6 +8,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
 
 use super::body::{ChunkError, ChunkedDecoder};
+use super::body_stream::BodyStream;
 use super::request::{parse_head, HeadError, Request, RequestHead};
 use super::response::Response;
 
@@ -16,8 +17,19 @@ const READ_CHUNK_BYTES: usize = 64 * 1024;
 
 /// Serves requests: implemented by the API router.
 pub trait Handler {
-    /// Answers one request.
+    /// Answers one request whose body was read whole.
     fn handle(&self, request: Request) -> impl Future<Output = Response>;
+
+    /// Whether this request's body should be streamed to [`handle_stream`](Self::handle_stream)
+    /// instead of being read whole (imports of any size).
+    fn wants_stream(&self, head: &RequestHead) -> bool;
+
+    /// Answers one request, reading its body piece by piece.
+    fn handle_stream(
+        &self,
+        head: RequestHead,
+        body: &mut BodyStream<'_>,
+    ) -> impl Future<Output = Response>;
 }
 
 /// What one connection may cost us.
@@ -64,7 +76,53 @@ async fn serve_connection<H: Handler>(mut stream: TcpStream, handler: Rc<H>, lim
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK_BYTES);
     let mut out: Vec<u8> = Vec::new();
     loop {
-        let request = match read_request(&mut stream, &mut buf, &limits).await {
+        let head = match read_head(&mut stream, &mut buf, &limits).await {
+            Ok(head) => head,
+            Err(Stop::Quiet) => break,
+            Err(Stop::Respond(response)) => {
+                out.clear();
+                response.write_to(true, false, &mut out);
+                let _ = stream.write_all(&out).await;
+                break;
+            }
+        };
+        if handler.wants_stream(&head.0) {
+            let (head, _) = head;
+            let close = head.close;
+            let head_only = head.method == "HEAD";
+            if head.expect_continue
+                && (head.chunked || head.content_length.is_some_and(|l| l > 0))
+                && buf.is_empty()
+            {
+                if stream
+                    .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            let (response, finished) = {
+                let mut body = BodyStream::new(
+                    &mut stream,
+                    &mut buf,
+                    head.content_length,
+                    head.chunked,
+                    limits.read_timeout,
+                );
+                let response = handler.handle_stream(head, &mut body).await;
+                // Keep the connection only if the body was consumed to its end.
+                let finished = body.is_finished() || body.drain().await.is_ok();
+                (response, finished)
+            };
+            out.clear();
+            response.write_to(close || !finished, head_only, &mut out);
+            if stream.write_all(&out).await.is_err() || close || !finished {
+                break;
+            }
+            continue;
+        }
+        let request = match read_rest(&mut stream, &mut buf, &limits, head).await {
             Ok(request) => request,
             Err(Stop::Quiet) => break,
             Err(Stop::Respond(response)) => {
@@ -86,11 +144,11 @@ async fn serve_connection<H: Handler>(mut stream: TcpStream, handler: Rc<H>, lim
     let _ = stream.close().await;
 }
 
-async fn read_request(
+async fn read_head(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     limits: &Limits,
-) -> Result<Request, Stop> {
+) -> Result<(RequestHead, Instant), Stop> {
     let mut started: Option<Instant> = (!buf.is_empty()).then(Instant::now);
     let head = loop {
         match parse_head(buf) {
@@ -116,9 +174,40 @@ async fn read_request(
             Err(_) => return Err(Stop::Quiet),
         }
     };
-    let started = started.unwrap_or_else(Instant::now);
+    Ok((head, started.unwrap_or_else(Instant::now)))
+}
+
+async fn read_rest(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limits: &Limits,
+    (head, started): (RequestHead, Instant),
+) -> Result<Request, Stop> {
     let body = read_body(stream, buf, &head, limits, started).await?;
     Ok(Request { head, body })
+}
+
+/// What one read from the socket gave.
+pub(crate) enum ReadOutcome {
+    /// Bytes were appended.
+    Data,
+    /// The peer closed, or the read failed.
+    Closed,
+    /// Nothing arrived within the wait.
+    TimedOut,
+}
+
+/// Reads more bytes onto `buf` waiting at most `wait` (for streamed bodies).
+pub(crate) async fn read_more_pub(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    wait: Duration,
+) -> ReadOutcome {
+    match read_more(stream, buf, wait).await {
+        Ok(0) | Err(ReadError::Io) => ReadOutcome::Closed,
+        Ok(_) => ReadOutcome::Data,
+        Err(ReadError::TimedOut) => ReadOutcome::TimedOut,
+    }
 }
 
 async fn read_body(

@@ -109,6 +109,7 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
         index,
         storage: Rc::new(storage),
         front_metrics: RefCell::new(Default::default()),
+        metadata: RefCell::new(Default::default()),
     });
     for (_, receiver) in receivers.streams() {
         let shard = shard.clone();
@@ -127,6 +128,7 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
         shards: start.shards,
         flags: start.flags.clone(),
         in_flight: Rc::new(Cell::new(0)),
+        started_ms: crate::shard::now_ms(),
     });
     Ok(Serving { api, listener })
 }

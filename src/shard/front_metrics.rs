@@ -15,6 +15,8 @@ pub struct FrontMetrics {
     pub invalid_series: u64,
     /// Samples of rejected series.
     pub invalid_samples: u64,
+    /// Malformed import lines skipped.
+    pub import_lines_skipped: u64,
 }
 
 impl FrontMetrics {
@@ -32,5 +34,6 @@ impl FrontMetrics {
         self.exemplars_dropped += other.exemplars_dropped;
         self.invalid_series += other.invalid_series;
         self.invalid_samples += other.invalid_samples;
+        self.import_lines_skipped += other.import_lines_skipped;
     }
 }

@@ -98,6 +98,18 @@ pub enum ShardRequest {
         /// The values.
         reply: Reply<Vec<String>>,
     },
+    /// Raw samples of matching series (export, federate).
+    Export {
+        /// Which series and time range.
+        request: MetadataRequest,
+        /// (labels, timestamps, values) per series.
+        reply: Reply<Result<Vec<crate::storage::SampleRange>, String>>,
+    },
+    /// The metric metadata this shard's front received.
+    Metadata {
+        /// The metadata by family name.
+        reply: Reply<crate::ingest::prometheus_text::Metadata>,
+    },
     /// Counters.
     Stats {
         /// The counters.

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use self::front_metrics::FrontMetrics;
+use crate::ingest::prometheus_text::Metadata;
 
 use self::message::{SeriesPoints, ShardRequest, ShardStats};
 use crate::query::lookback::instant_points;
@@ -20,7 +21,12 @@ pub struct Shard {
     pub storage: Rc<Storage>,
     /// Its HTTP front's counters.
     pub front_metrics: RefCell<FrontMetrics>,
+    /// Metric metadata (type, help, unit) received by this front, for `/api/v1/metadata`.
+    pub metadata: RefCell<Metadata>,
 }
+
+/// Most metric families whose metadata a front remembers (bounded memory; Prometheus keeps it per target).
+pub const MAX_METADATA_FAMILIES: usize = 100_000;
 
 /// Current wall-clock time in ms since the epoch.
 pub fn now_ms() -> i64 {
@@ -30,6 +36,40 @@ pub fn now_ms() -> i64 {
 }
 
 impl Shard {
+    /// Raw samples of the series matching any selector (all series when none).
+    async fn export(
+        &self,
+        request: &message::MetadataRequest,
+    ) -> Result<Vec<crate::storage::SampleRange>, String> {
+        let selectors: Vec<Vec<crate::model::Matcher>> = if request.selectors.is_empty() {
+            vec![Vec::new()]
+        } else {
+            request.selectors.clone()
+        };
+        let mut all = Vec::new();
+        for matchers in &selectors {
+            let series = self
+                .storage
+                .select(matchers, request.start_ms, request.end_ms)
+                .await
+                .map_err(|e| format!("shard {}: {e}", self.index))?;
+            all.extend(series);
+        }
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.dedup_by(|a, b| a.0 == b.0);
+        Ok(all)
+    }
+
+    /// Keeps metadata from an ingest request (newer text replaces older; bounded).
+    pub fn remember_metadata(&self, metadata: Metadata) {
+        let mut known = self.metadata.borrow_mut();
+        for (family, entry) in metadata {
+            if known.len() < MAX_METADATA_FAMILIES || known.contains_key(&family) {
+                known.insert(family, entry);
+            }
+        }
+    }
+
     /// Answers one request; the reply goes through the request's channel.
     pub async fn handle(&self, request: ShardRequest) {
         match request {
@@ -76,6 +116,12 @@ impl Shard {
                     request.start_ms,
                     request.end_ms,
                 ));
+            }
+            ShardRequest::Export { request, reply } => {
+                let _ = reply.send(self.export(&request).await);
+            }
+            ShardRequest::Metadata { reply } => {
+                let _ = reply.send(self.metadata.borrow().clone());
             }
             ShardRequest::Stats { reply } => {
                 let _ = reply.send(ShardStats {

@@ -28,6 +28,20 @@ pub enum MetricType {
 }
 
 impl MetricType {
+    /// The word `/api/v1/metadata` reports (Prometheus' names; untyped is `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Histogram => "histogram",
+            MetricType::GaugeHistogram => "gaugehistogram",
+            MetricType::Summary => "summary",
+            MetricType::Info => "info",
+            MetricType::StateSet => "stateset",
+            MetricType::Unknown => "unknown",
+        }
+    }
+
     /// Parses a `# TYPE` word.
     pub fn from_word(word: &[u8]) -> Option<Self> {
         Some(match word {

@@ -7,7 +7,7 @@
 //! shard's batch.
 
 use super::proto::WriteRequest;
-use super::wire::walk_write_request;
+use super::wire::{read_metadata, walk_write_request};
 use crate::ingest::IngestBatch;
 use crate::model::labels::encode_canonical_label;
 
@@ -69,6 +69,8 @@ pub struct Decoded {
     pub histograms_dropped: u64,
     /// Exemplars dropped (not stored).
     pub exemplars_dropped: u64,
+    /// Metric metadata the request carried.
+    pub metadata: crate::ingest::prometheus_text::Metadata,
 }
 
 /// Decompresses and decodes a snappy remote_write body for `shards` shards.
@@ -77,6 +79,18 @@ pub fn decode(
     shards: usize,
     max_bytes: usize,
     limits: &LabelLimits,
+) -> Result<Decoded, DecodeError> {
+    decode_with_extra_labels(body, shards, max_bytes, limits, &[])
+}
+
+/// [`decode`], adding `extra_labels` (`extra_label=` query arguments) to every series; they
+/// replace same-named labels of the request.
+pub fn decode_with_extra_labels(
+    body: &[u8],
+    shards: usize,
+    max_bytes: usize,
+    limits: &LabelLimits,
+    extra_labels: &[(String, String)],
 ) -> Result<Decoded, DecodeError> {
     let size = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
     if size > max_bytes {
@@ -89,16 +103,40 @@ pub fn decode(
         .decompress_vec(body)
         .map_err(|e| DecodeError::Snappy(e.to_string()))?;
     let mut router = Router::new(shards, limits);
+    let mut merged: Vec<(&[u8], &[u8])> = Vec::new();
     walk_write_request(&raw, |series| {
         router.decoded.histograms_dropped += series.histograms;
         router.decoded.exemplars_dropped += series.exemplars;
-        router.route(
-            series.labels,
-            series.samples.iter().copied(),
-            series.samples.len(),
-        );
+        if extra_labels.is_empty() {
+            router.route(
+                series.labels,
+                series.samples.iter().copied(),
+                series.samples.len(),
+            );
+        } else {
+            // extra_label values replace same-named labels of the request.
+            merged.clear();
+            merged.extend(
+                series
+                    .labels
+                    .iter()
+                    .filter(|(name, _)| !extra_labels.iter().any(|(n, _)| n.as_bytes() == *name)),
+            );
+            merged.extend(
+                extra_labels
+                    .iter()
+                    .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+            );
+            router.route(
+                &merged,
+                series.samples.iter().copied(),
+                series.samples.len(),
+            );
+        }
     })
     .map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+    router.decoded.metadata =
+        read_metadata(&raw).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     Ok(router.decoded)
 }
 
@@ -280,9 +318,9 @@ pub(crate) fn describe(labels: &[(&[u8], &[u8])]) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::proto::{Label, Sample, TimeSeries};
-    use bytes::Bytes;
     use super::*;
     use crate::model::Labels;
+    use bytes::Bytes;
 
     const LIMITS: LabelLimits = LabelLimits {
         max_labels: 4,
