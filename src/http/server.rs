@@ -90,17 +90,16 @@ async fn serve_connection<H: Handler>(mut stream: TcpStream, handler: Rc<H>, lim
             let (head, _) = head;
             let close = head.close;
             let head_only = head.method == "HEAD";
-            if head.expect_continue
+            let wants_continue = head.expect_continue
                 && (head.chunked || head.content_length.is_some_and(|l| l > 0))
-                && buf.is_empty()
-            {
-                if stream
+                && buf.is_empty();
+            if wants_continue
+                && stream
                     .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                     .await
                     .is_err()
-                {
-                    break;
-                }
+            {
+                break;
             }
             let (response, finished) = {
                 let mut body = BodyStream::new(

@@ -165,10 +165,13 @@ impl Index {
                 .or_default()
                 .push(series);
         }
-        if self.by_hash.contains_key(&hash) {
-            self.collided.insert(canonical.into(), series);
-        } else {
-            self.by_hash.insert(hash, series);
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.insert(canonical.into(), series);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(series);
+            }
         }
         self.canonical.push(canonical.into());
         self.by_metric_id.insert(tsid.metric_id, series);

@@ -227,6 +227,61 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The `metadata` (field 3) entries of a `WriteRequest`: family name → type, help, unit.
+/// A second, cheap pass: series are skipped by their length prefix.
+pub fn read_metadata(buf: &[u8]) -> Result<crate::ingest::prometheus_text::Metadata, WireError> {
+    use crate::ingest::prometheus_text::{FamilyMetadata, MetricType};
+    let mut out = crate::ingest::prometheus_text::Metadata::new();
+    let mut reader = Reader { buf, pos: 0 };
+    while !reader.done() {
+        let (field, wire) = reader.key()?;
+        if field != 3 || wire != WIRE_LEN {
+            reader.skip(wire)?;
+            continue;
+        }
+        let body = reader.len_delimited()?;
+        let mut entry = Reader { buf: body, pos: 0 };
+        let (mut kind, mut name, mut help, mut unit) = (0u64, &[][..], &[][..], &[][..]);
+        while !entry.done() {
+            match entry.key()? {
+                (1, WIRE_VARINT) => kind = entry.varint()?,
+                (2, WIRE_LEN) => name = entry.len_delimited()?,
+                (4, WIRE_LEN) => help = entry.len_delimited()?,
+                (5, WIRE_LEN) => unit = entry.len_delimited()?,
+                (_, wire) => entry.skip(wire)?,
+            }
+        }
+        let Ok(name) = std::str::from_utf8(name) else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        // prometheus.MetricMetadata.MetricType
+        let metric_type = match kind {
+            1 => MetricType::Counter,
+            2 => MetricType::Gauge,
+            3 => MetricType::Histogram,
+            4 => MetricType::GaugeHistogram,
+            5 => MetricType::Summary,
+            6 => MetricType::Info,
+            7 => MetricType::StateSet,
+            _ => MetricType::Unknown,
+        };
+        let text =
+            |bytes: &[u8]| (!bytes.is_empty()).then(|| String::from_utf8_lossy(bytes).into_owned());
+        out.insert(
+            name.to_string(),
+            FamilyMetadata {
+                metric_type: Some(metric_type),
+                help: text(help),
+                unit: text(unit),
+            },
+        );
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::proto::{Exemplar, Label, Sample, TimeSeries, WriteRequest};
@@ -326,59 +381,4 @@ mod tests {
             "group wire type"
         );
     }
-}
-
-/// The `metadata` (field 3) entries of a `WriteRequest`: family name → type, help, unit.
-/// A second, cheap pass: series are skipped by their length prefix.
-pub fn read_metadata(buf: &[u8]) -> Result<crate::ingest::prometheus_text::Metadata, WireError> {
-    use crate::ingest::prometheus_text::{FamilyMetadata, MetricType};
-    let mut out = crate::ingest::prometheus_text::Metadata::new();
-    let mut reader = Reader { buf, pos: 0 };
-    while !reader.done() {
-        let (field, wire) = reader.key()?;
-        if field != 3 || wire != WIRE_LEN {
-            reader.skip(wire)?;
-            continue;
-        }
-        let body = reader.len_delimited()?;
-        let mut entry = Reader { buf: body, pos: 0 };
-        let (mut kind, mut name, mut help, mut unit) = (0u64, &[][..], &[][..], &[][..]);
-        while !entry.done() {
-            match entry.key()? {
-                (1, WIRE_VARINT) => kind = entry.varint()?,
-                (2, WIRE_LEN) => name = entry.len_delimited()?,
-                (4, WIRE_LEN) => help = entry.len_delimited()?,
-                (5, WIRE_LEN) => unit = entry.len_delimited()?,
-                (_, wire) => entry.skip(wire)?,
-            }
-        }
-        let Ok(name) = std::str::from_utf8(name) else {
-            continue;
-        };
-        if name.is_empty() {
-            continue;
-        }
-        // prometheus.MetricMetadata.MetricType
-        let metric_type = match kind {
-            1 => MetricType::Counter,
-            2 => MetricType::Gauge,
-            3 => MetricType::Histogram,
-            4 => MetricType::GaugeHistogram,
-            5 => MetricType::Summary,
-            6 => MetricType::Info,
-            7 => MetricType::StateSet,
-            _ => MetricType::Unknown,
-        };
-        let text =
-            |bytes: &[u8]| (!bytes.is_empty()).then(|| String::from_utf8_lossy(bytes).into_owned());
-        out.insert(
-            name.to_string(),
-            FamilyMetadata {
-                metric_type: Some(metric_type),
-                help: text(help),
-                unit: text(unit),
-            },
-        );
-    }
-    Ok(out)
 }
