@@ -4,6 +4,8 @@ use futures_channel::oneshot;
 
 use super::error::ApiError;
 use super::Api;
+use crate::runtime::repoll::repoll;
+use crate::runtime::CROSS_SHARD_REPOLL;
 use crate::shard::message::{Reply, ShardRequest};
 
 impl Api {
@@ -33,7 +35,7 @@ impl Api {
         }
         let mut replies = Vec::with_capacity(receivers.len());
         for (shard, receiver) in receivers {
-            let reply = receiver
+            let reply = repoll(CROSS_SHARD_REPOLL, receiver)
                 .await
                 .map_err(|_| ApiError::unavailable(format!("shard {shard} dropped the request")))?;
             replies.push(reply);

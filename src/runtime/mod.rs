@@ -6,6 +6,7 @@
 //! use; each reports ready (or its error) before the server is announced.
 
 pub mod memlock;
+pub mod repoll;
 pub mod shard_main;
 pub mod shutdown;
 
@@ -28,6 +29,8 @@ pub const MESH_CHANNEL_CAPACITY: usize = 1024;
 pub const PREEMPT_TIMER: Duration = Duration::from_millis(2);
 /// An idle shard spins this long before parking: cuts a cross-shard round trip from ~65 µs to ~15 µs.
 pub const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
+/// Cross-shard waits are polled again this often, to recover from a lost wakeup (see `repoll.rs`).
+pub const CROSS_SHARD_REPOLL: Duration = Duration::from_millis(5);
 
 /// Runs the server until SIGINT/SIGTERM; `Err` is the one-line reason start-up or shutdown failed.
 pub fn run(flags: ServerFlags) -> Result<(), String> {

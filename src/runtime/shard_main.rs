@@ -12,6 +12,8 @@ use futures_channel::oneshot;
 use glommio::channels::channel_mesh::{Full, MeshBuilder};
 use glommio::net::TcpListener;
 
+use super::repoll::repoll;
+use super::CROSS_SHARD_REPOLL;
 use crate::api::Api;
 use crate::config::ServerFlags;
 use crate::http::server::{self, Limits};
@@ -87,10 +89,7 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
     let storage = Storage::open(&start.dir, options)
         .await
         .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
-    let (senders, mut receivers) = start
-        .mesh
-        .clone()
-        .join()
+    let (senders, mut receivers) = repoll(CROSS_SHARD_REPOLL, start.mesh.clone().join())
         .await
         .map_err(|_| format!("shard {index}: cannot join the shard mesh"))?;
     if senders.peer_id() != index {
@@ -115,7 +114,7 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
         let shard = shard.clone();
         // One receive task per peer that only dispatches: never send on the mesh from here (notes/GLOMMIO.md §3).
         glommio::spawn_local(async move {
-            while let Some(request) = receiver.recv().await {
+            while let Some(request) = repoll(CROSS_SHARD_REPOLL, receiver.recv()).await {
                 let shard = shard.clone();
                 glommio::spawn_local(async move { shard.handle(request).await }).detach();
             }
