@@ -25,6 +25,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Copy a snapshot (a directory under <data>/snapshots/) into a new, empty data dir.
+    Restore {
+        /// The snapshot directory.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The data dir to create from it (must not exist or be empty).
+        #[arg(long)]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 /// Flags of the server.

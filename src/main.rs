@@ -10,6 +10,11 @@ fn main() -> ExitCode {
     strata::logging::init(log::LevelFilter::Info);
     let result = match cli.command {
         None | Some(Command::Serve) => strata::runtime::run(cli.server),
+        Some(Command::Restore { from, data_dir }) => {
+            strata::storage::snapshot::restore(&from, &data_dir).map(|()| {
+                println!("restored {} into {}", from.display(), data_dir.display());
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

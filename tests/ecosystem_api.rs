@@ -439,3 +439,87 @@ fn auth_protects_everything_but_health() {
     );
     assert!(server.stop().success());
 }
+
+#[test]
+fn snapshot_then_restore_gives_identical_results() {
+    let dir = TempDir::new("snapshot");
+    let server = Server::start(dir.path(), &[]);
+    let now = now_ms() / 1000 * 1000;
+    let timeseries = (0..50)
+        .map(|i| {
+            let instance = format!("h{i}");
+            series(
+                &[("__name__", "snap_metric"), ("instance", &instance)],
+                &[(now - 20_000, i as f64), (now - 10_000, i as f64 * 1.5)],
+            )
+        })
+        .collect();
+    assert_eq!(
+        server
+            .remote_write(&WriteRequest {
+                timeseries,
+                metadata: vec![]
+            })
+            .status,
+        204
+    );
+    let created = server.get("/snapshot/create").json();
+    assert_eq!(created["status"], "ok");
+    let name = created["snapshot"].as_str().unwrap().to_string();
+    assert_eq!(
+        server.get("/snapshot/list").json()["snapshots"],
+        serde_json::json!([name.clone()])
+    );
+    let export_path = format!("/api/v1/export?match[]={}", enc("snap_metric"));
+    let before = server.get(&export_path).text();
+    let range = format!(
+        "/api/v1/query_range?query=snap_metric&start={}&end={}&step=5",
+        (now - 30_000) / 1000,
+        now / 1000
+    );
+    let range_before = server.get_data(&range);
+
+    let restored = TempDir::new("snapshot-restored");
+    let target = restored.path().join("data");
+    let output = std::process::Command::new(common::strata_bin())
+        .args(["restore", "--from"])
+        .arg(dir.path().join("snapshots").join(&name))
+        .arg("--data-dir")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let copy = Server::start(&target, &[]);
+    assert_eq!(copy.get(&export_path).text(), before);
+    assert_eq!(copy.get_data(&range), range_before);
+    assert!(copy.stop().success());
+
+    // Restoring into a non-empty dir is refused with a clear line.
+    let output = std::process::Command::new(common::strata_bin())
+        .args(["restore", "--from"])
+        .arg(dir.path().join("snapshots").join(&name))
+        .arg("--data-dir")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not empty"));
+
+    assert_eq!(server.get("/snapshot/delete?snapshot=nope").status, 404);
+    assert_eq!(
+        server
+            .get(&format!("/snapshot/delete?snapshot={name}"))
+            .json()["status"],
+        "ok"
+    );
+    assert_eq!(
+        server.get("/snapshot/list").json()["snapshots"],
+        serde_json::json!([])
+    );
+    assert_eq!(server.get("/snapshot/delete_all").json()["status"], "ok");
+    assert!(server.stop().success());
+}

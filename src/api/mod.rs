@@ -15,14 +15,13 @@ pub mod misc;
 pub mod params;
 pub mod query;
 pub mod routes;
+pub mod snapshots;
 pub mod status;
 pub mod write;
 
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-
-use glommio::channels::channel_mesh::Senders;
 
 use self::error::ApiError;
 use self::import::ImportKind;
@@ -32,7 +31,7 @@ use crate::http::body_stream::BodyStream;
 use crate::http::request::RequestHead;
 use crate::http::server::Handler;
 use crate::http::{Request, Response};
-use crate::shard::message::ShardRequest;
+use crate::runtime::mesh::MeshSenders;
 use crate::shard::Shard;
 
 /// The API of one shard's front.
@@ -40,7 +39,7 @@ pub struct Api {
     /// The shard this front runs on.
     pub shard: Rc<Shard>,
     /// Channels to every other shard.
-    pub senders: Senders<ShardRequest>,
+    pub senders: MeshSenders,
     /// Number of shards.
     pub shards: usize,
     /// Server flags.
@@ -142,6 +141,10 @@ impl Api {
             "/metrics" => self.metrics().await,
             "/internal/force_flush" => self.force_flush().await,
             "/internal/force_merge" => self.force_merge(&params).await,
+            "/snapshot/create" => self.snapshot_create().await,
+            "/snapshot/list" => self.snapshot_list(),
+            "/snapshot/delete" => self.snapshot_delete(params.get("snapshot").unwrap_or_default()),
+            "/snapshot/delete_all" => self.snapshot_delete_all(),
             _ => Err(ApiError::not_found(format!(
                 "unknown path {}",
                 request.head.path

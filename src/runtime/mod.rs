@@ -6,6 +6,7 @@
 //! use; each reports ready (or its error) before the server is announced.
 
 pub mod memlock;
+pub mod mesh;
 pub mod repoll;
 pub mod shard_main;
 pub mod shutdown;
@@ -15,11 +16,9 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::{LocalExecutorBuilder, Placement};
 
 use crate::config::ServerFlags;
-use crate::shard::message::ShardRequest;
 use crate::storage::data_dir::DataDir;
 
 /// Capacity of each cross-shard channel: large, so senders rarely park (notes/GLOMMIO.md §3).
@@ -44,7 +43,7 @@ pub fn run(flags: ServerFlags) -> Result<(), String> {
     let data_dir = DataDir::open(&flags.data_dir, shards)?;
     let listen = reserve_listen_address(flags.listen)?;
     let flags = Arc::new(flags);
-    let mesh = MeshBuilder::<ShardRequest, _>::full(shards, MESH_CHANNEL_CAPACITY);
+    let mut mesh = mesh::build(shards, MESH_CHANNEL_CAPACITY).into_iter();
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
     let stops = shutdown::install(shards)?;
     let drained = Arc::new(AtomicUsize::new(0));
@@ -57,7 +56,7 @@ pub fn run(flags: ServerFlags) -> Result<(), String> {
             dir: data_dir.shard_path(index),
             listen,
             flags: flags.clone(),
-            mesh: mesh.clone(),
+            mesh: Some(mesh.next().ok_or("BUG: fewer mesh ends than shards")?),
             ready: ready_tx.clone(),
             stop,
             drained: drained.clone(),

@@ -9,15 +9,14 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
-use glommio::channels::channel_mesh::{Full, MeshBuilder};
 use glommio::net::TcpListener;
 
+use super::mesh::MeshEnds;
 use super::repoll::repoll;
 use super::CROSS_SHARD_REPOLL;
 use crate::api::Api;
 use crate::config::ServerFlags;
 use crate::http::server::{self, Limits};
-use crate::shard::message::ShardRequest;
 use crate::shard::Shard;
 use crate::storage::{fs, Storage, StorageOptions};
 
@@ -41,8 +40,8 @@ pub struct ShardStart {
     pub listen: SocketAddr,
     /// Server flags.
     pub flags: Arc<ServerFlags>,
-    /// The channel mesh to join.
-    pub mesh: MeshBuilder<ShardRequest, Full>,
+    /// This shard's ends of the channel mesh (taken when the shard connects them).
+    pub mesh: Option<MeshEnds>,
     /// Reports start-up success or failure.
     pub ready: mpsc::Sender<Result<(), String>>,
     /// Fires on SIGINT/SIGTERM.
@@ -52,9 +51,10 @@ pub struct ShardStart {
 }
 
 /// The shard's main future.
-pub async fn run(start: ShardStart) -> Result<(), String> {
+pub async fn run(mut start: ShardStart) -> Result<(), String> {
     let ready = start.ready.clone();
-    match open(&start).await {
+    let mesh = start.mesh.take();
+    match open(&start, mesh).await {
         Ok(serving) => {
             let _ = ready.send(Ok(()));
             serve_until_stopped(start, serving).await
@@ -71,7 +71,7 @@ struct Serving {
     listener: TcpListener,
 }
 
-async fn open(start: &ShardStart) -> Result<Serving, String> {
+async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, String> {
     let index = start.index;
     std::fs::create_dir_all(&start.dir).map_err(|e| {
         format!(
@@ -89,15 +89,8 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
     let storage = Storage::open(&start.dir, options)
         .await
         .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
-    let (senders, mut receivers) = repoll(CROSS_SHARD_REPOLL, start.mesh.clone().join())
-        .await
-        .map_err(|_| format!("shard {index}: cannot join the shard mesh"))?;
-    if senders.peer_id() != index {
-        return Err(format!(
-            "BUG: shard {index} got mesh peer id {}",
-            senders.peer_id()
-        ));
-    }
+    let mesh = mesh.ok_or_else(|| format!("BUG: shard {index} has no mesh ends"))?;
+    let (senders, receivers) = mesh.connect().await;
     let listener = TcpListener::bind(start.listen).map_err(|e| {
         format!(
             "cannot listen on {}: {e}; choose another --listen",
@@ -110,7 +103,7 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
         front_metrics: RefCell::new(Default::default()),
         metadata: RefCell::new(Default::default()),
     });
-    for (_, receiver) in receivers.streams() {
+    for (_, receiver) in receivers {
         let shard = shard.clone();
         // One receive task per peer that only dispatches: never send on the mesh from here (notes/GLOMMIO.md §3).
         glommio::spawn_local(async move {

@@ -122,6 +122,13 @@ pub enum ShardRequest {
         /// Merges done, or why not.
         reply: Reply<Result<usize, String>>,
     },
+    /// Link this shard's committed state under a snapshot directory.
+    Snapshot {
+        /// The snapshot's directory for this shard.
+        target: std::path::PathBuf,
+        /// Done, or why not.
+        reply: Reply<Result<(), String>>,
+    },
     /// Flush buffered rows to disk now.
     Flush {
         /// Done, or why not.

@@ -137,6 +137,14 @@ impl Shard {
                     .map_err(|e| format!("shard {}: {e}", self.index));
                 let _ = reply.send(result);
             }
+            ShardRequest::Snapshot { target, reply } => {
+                let result = self
+                    .storage
+                    .snapshot(&target)
+                    .await
+                    .map_err(|e| format!("shard {}: {e}", self.index));
+                let _ = reply.send(result);
+            }
             ShardRequest::Flush { reply } => {
                 let result = self
                     .storage

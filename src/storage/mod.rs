@@ -18,6 +18,7 @@ pub mod merge;
 pub mod part;
 pub mod partition;
 pub mod retention;
+pub mod snapshot;
 pub mod table;
 
 pub use table::{SampleRange, Storage, StorageOptions, StorageStats};
