@@ -1,0 +1,187 @@
+//! Function calls: range-vector (rollup) functions and `timestamp` here, the
+//! instant-vector and scalar functions in [`super::functions`].
+
+use crate::model::{Labels, MatchOp, Matcher, METRIC_NAME_LABEL};
+use crate::query::promql::{Call, Expr, Function};
+use crate::query::rollup::{self, RollupFunction, Window};
+
+use super::engine::Engine;
+use super::error::EvalError;
+use super::functions;
+use super::plan::{rollup_arguments, rollup_function, FetchKind};
+use super::value::{Sample, Series, Value};
+
+/// Evaluates a function call at `t_ms`.
+pub(crate) fn eval_call(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    t_ms: i64,
+) -> Result<Value, EvalError> {
+    let function = call.func.function;
+    if let Some(rollup) = rollup_function(function) {
+        return eval_rollup(engine, call, rollup, t_ms).map(Value::Vector);
+    }
+    match function {
+        Function::AbsentOverTime => absent_over_time(engine, call, t_ms),
+        Function::Timestamp => timestamp(engine, call, t_ms),
+        _ => functions::eval_function(engine, call, t_ms),
+    }
+}
+
+/// Whether a rollup keeps the metric name (only the selecting ones do).
+fn keeps_name(function: RollupFunction) -> bool {
+    matches!(
+        function,
+        RollupFunction::LastOverTime | RollupFunction::FirstOverTime
+    )
+}
+
+fn eval_rollup(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    function: RollupFunction,
+    t_ms: i64,
+) -> Result<Vec<Sample>, EvalError> {
+    let drop_name = !keeps_name(function);
+    if let Some((Expr::MatrixSelector(ms), _)) = rollup_arguments(call) {
+        if let Some((_, FetchKind::Rollup { .. })) = engine.fetched(ms) {
+            let key = engine.key(ms.selector.at, t_ms);
+            return Ok(engine
+                .rollup_points(ms, key)
+                .into_iter()
+                .map(|(labels, value)| Sample {
+                    labels: labels.clone(),
+                    value,
+                    drop_name,
+                })
+                .collect());
+        }
+    }
+    // Not pushed down: compute here from raw samples or subquery points.
+    let mut params = Vec::new();
+    let mut matrix = None;
+    for arg in &call.args {
+        match arg.value_type() {
+            crate::query::promql::ValueType::Matrix if matrix.is_none() => matrix = Some(arg),
+            _ => params.push(engine.eval_scalar(arg, t_ms)?),
+        }
+    }
+    let Some(arg) = matrix else {
+        return Err(EvalError::execution(format!(
+            "{}: missing range vector",
+            call.func.name
+        )));
+    };
+    let (series, key, window_end, range) = match arg.unparen() {
+        Expr::MatrixSelector(ms) => {
+            let key = engine.key(ms.selector.at, t_ms);
+            let series = engine.matrix_selector(ms, t_ms)?;
+            (series, key, key - ms.selector.offset_ms, ms.range_ms)
+        }
+        Expr::Subquery(sq) => {
+            let key = engine.key(sq.at, t_ms);
+            let series = engine.subquery(sq, t_ms)?;
+            (series, key, key - sq.offset_ms, sq.range_ms)
+        }
+        other => {
+            let series = engine.eval_matrix(other, t_ms)?;
+            (series, t_ms, t_ms, 0)
+        }
+    };
+    let window = Window {
+        start_ms: window_end - range,
+        end_ms: window_end,
+        eval_ms: key,
+    };
+    let mut out = Vec::with_capacity(series.len());
+    let (mut ts, mut vs, mut sort) = (Vec::new(), Vec::new(), Vec::new());
+    for s in series {
+        ts.clear();
+        vs.clear();
+        for &(t, v) in &s.points {
+            ts.push(t);
+            vs.push(v);
+        }
+        let value = rollup::evaluate_window(function, &params, &ts, &vs, window, &mut sort)
+            .map_err(|e| EvalError::execution(e.to_string()))?;
+        if let Some(value) = value {
+            out.push(Sample {
+                labels: s.labels,
+                value,
+                drop_name: drop_name || s.drop_name,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn absent_over_time(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<Value, EvalError> {
+    let Some(arg) = call.args.first() else {
+        return Ok(Value::Vector(Vec::new()));
+    };
+    let (series, matchers): (Vec<Series>, &[Matcher]) = match arg.unparen() {
+        Expr::MatrixSelector(ms) => (engine.matrix_selector(ms, t_ms)?, &ms.selector.matchers),
+        Expr::Subquery(sq) => {
+            let matchers: &[Matcher] = match sq.expr.unparen() {
+                Expr::VectorSelector(vs) => &vs.matchers,
+                _ => &[],
+            };
+            (engine.subquery(sq, t_ms)?, matchers)
+        }
+        other => (engine.eval_matrix(other, t_ms)?, &[]),
+    };
+    if !series.is_empty() {
+        return Ok(Value::Vector(Vec::new()));
+    }
+    Ok(Value::Vector(vec![absent_sample(matchers)]))
+}
+
+/// The single sample `absent` returns: labels from the selector's equality matchers.
+pub(crate) fn absent_sample(matchers: &[Matcher]) -> Sample {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut repeated: Vec<&str> = Vec::new();
+    for m in matchers {
+        if m.op != MatchOp::Equal || m.name == METRIC_NAME_LABEL {
+            continue;
+        }
+        if pairs.iter().any(|(n, _)| *n == m.name) {
+            repeated.push(&m.name);
+        }
+        pairs.push((&m.name, &m.value));
+    }
+    pairs.retain(|(n, _)| !repeated.contains(n));
+    Sample {
+        labels: Labels::from_pairs(pairs),
+        value: 1.0,
+        drop_name: false,
+    }
+}
+
+fn timestamp(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<Value, EvalError> {
+    let Some(arg) = call.args.first() else {
+        return Ok(Value::Vector(Vec::new()));
+    };
+    if let Expr::VectorSelector(vs) = arg.unparen() {
+        let key = engine.key(vs.at, t_ms);
+        let samples = engine
+            .rollup_points(vs, key)
+            .into_iter()
+            .map(|(labels, value)| Sample {
+                labels: labels.clone(),
+                value,
+                drop_name: true,
+            })
+            .collect();
+        return Ok(Value::Vector(samples));
+    }
+    let samples = engine
+        .eval_vector(arg, t_ms)?
+        .into_iter()
+        .map(|s| Sample {
+            value: t_ms as f64 / 1000.0,
+            drop_name: true,
+            ..s
+        })
+        .collect();
+    Ok(Value::Vector(samples))
+}

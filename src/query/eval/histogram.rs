@@ -1,0 +1,246 @@
+//! `histogram_quantile` and `histogram_fraction` over classic histograms: float
+//! series `<name>_bucket{le="<upper bound>"}` with cumulative counts.
+
+use std::collections::HashMap;
+
+use crate::model::{Labels, METRIC_NAME_LABEL};
+use crate::query::promql::Call;
+
+use super::engine::Engine;
+use super::error::EvalError;
+use super::functions::scalar_arg;
+use super::value::{Sample, Value};
+
+/// One classic bucket: an upper bound and the cumulative count up to it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    /// The `le` label's value.
+    pub upper_bound: f64,
+    /// Observations less than or equal to `upper_bound`.
+    pub count: f64,
+}
+
+/// Groups a vector's bucket series by their labels without `le` and `__name__`.
+fn group_buckets(samples: Vec<Sample>) -> Vec<(Labels, Vec<Bucket>)> {
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
+    for s in samples {
+        let Ok(upper_bound) = parse_le(s.labels.get("le")) else {
+            continue;
+        };
+        let mut labels = s.labels;
+        labels.remove("le");
+        labels.remove(METRIC_NAME_LABEL);
+        let bucket = Bucket {
+            upper_bound,
+            count: s.value,
+        };
+        match index.get(&labels) {
+            Some(&i) => {
+                if let Some(g) = groups.get_mut(i) {
+                    g.1.push(bucket);
+                }
+            }
+            None => {
+                index.insert(labels.clone(), groups.len());
+                groups.push((labels, vec![bucket]));
+            }
+        }
+    }
+    groups
+}
+
+fn parse_le(text: &str) -> Result<f64, std::num::ParseFloatError> {
+    match text.to_ascii_lowercase().as_str() {
+        "+inf" | "inf" => Ok(f64::INFINITY),
+        "-inf" => Ok(f64::NEG_INFINITY),
+        _ => text.parse(),
+    }
+}
+
+/// `histogram_quantile(q, buckets)`.
+pub(crate) fn histogram_quantile(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    t_ms: i64,
+) -> Result<Value, EvalError> {
+    let q = scalar_arg(engine, call, 0, t_ms)?;
+    let Some(arg) = call.args.get(1) else {
+        return Ok(Value::Vector(Vec::new()));
+    };
+    let samples = engine.eval_vector(arg, t_ms)?;
+    let out = group_buckets(samples)
+        .into_iter()
+        .map(|(labels, mut buckets)| Sample {
+            labels,
+            value: bucket_quantile(q, &mut buckets),
+            drop_name: false,
+        })
+        .collect();
+    Ok(Value::Vector(out))
+}
+
+/// `histogram_fraction(lower, upper, buckets)`.
+pub(crate) fn histogram_fraction(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    t_ms: i64,
+) -> Result<Value, EvalError> {
+    let lower = scalar_arg(engine, call, 0, t_ms)?;
+    let upper = scalar_arg(engine, call, 1, t_ms)?;
+    let Some(arg) = call.args.get(2) else {
+        return Ok(Value::Vector(Vec::new()));
+    };
+    let samples = engine.eval_vector(arg, t_ms)?;
+    let out = group_buckets(samples)
+        .into_iter()
+        .map(|(labels, mut buckets)| Sample {
+            labels,
+            value: bucket_fraction(lower, upper, &mut buckets),
+            drop_name: false,
+        })
+        .collect();
+    Ok(Value::Vector(out))
+}
+
+/// Sorts, merges equal bounds, and forces the counts to be monotonic.
+fn prepare(buckets: &mut Vec<Bucket>) -> bool {
+    buckets.sort_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound));
+    if !buckets
+        .last()
+        .is_some_and(|b| b.upper_bound == f64::INFINITY)
+    {
+        return false;
+    }
+    let mut merged: Vec<Bucket> = Vec::with_capacity(buckets.len());
+    for &b in buckets.iter() {
+        match merged.last_mut() {
+            Some(last) if last.upper_bound == b.upper_bound => last.count += b.count,
+            _ => merged.push(b),
+        }
+    }
+    // Counts within a relative 1e-12 of the previous one are precision noise.
+    let mut previous = merged.first().map_or(0.0, |b| b.count);
+    for b in merged.iter_mut().skip(1) {
+        let delta = (b.count - previous).abs();
+        if delta == 0.0 {
+            continue;
+        }
+        if delta / b.count <= 1e-12 {
+            b.count = previous;
+        } else {
+            previous = b.count;
+        }
+    }
+    let mut max = merged.first().map_or(0.0, |b| b.count);
+    for b in merged.iter_mut().skip(1) {
+        if b.count > max {
+            max = b.count;
+        } else if b.count < max {
+            b.count = max;
+        }
+    }
+    *buckets = merged;
+    true
+}
+
+/// The `q`-quantile of classic buckets, interpolating linearly within a bucket.
+pub fn bucket_quantile(q: f64, buckets: &mut Vec<Bucket>) -> f64 {
+    if q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    if !prepare(buckets) || buckets.len() < 2 {
+        return f64::NAN;
+    }
+    let n = buckets.len();
+    let observations = buckets.get(n - 1).map_or(0.0, |b| b.count);
+    if observations == 0.0 {
+        return f64::NAN;
+    }
+    let mut rank = q * observations;
+    let b = buckets
+        .get(..n - 1)
+        .map_or(0, |head| head.partition_point(|b| b.count < rank));
+    let bound = |i: usize| buckets.get(i).map_or(f64::NAN, |b| b.upper_bound);
+    let count_at = |i: usize| buckets.get(i).map_or(f64::NAN, |b| b.count);
+    if b == n - 1 {
+        return bound(n - 2);
+    }
+    if b == 0 && bound(0) <= 0.0 {
+        return bound(0);
+    }
+    let (mut start, end, mut count) = (0.0, bound(b), count_at(b));
+    if b > 0 {
+        start = bound(b - 1);
+        count -= count_at(b - 1);
+        rank -= count_at(b - 1);
+    }
+    start + (end - start) * (rank / count)
+}
+
+/// The fraction of observations between `lower` and `upper` in classic buckets.
+pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64 {
+    if !prepare(buckets) {
+        return f64::NAN;
+    }
+    let total = buckets.last().map_or(0.0, |b| b.count);
+    if total == 0.0 || lower.is_nan() || upper.is_nan() {
+        return f64::NAN;
+    }
+    if lower >= upper {
+        return 0.0;
+    }
+    let rank_at = |x: f64| -> f64 {
+        let mut previous_bound = f64::NEG_INFINITY;
+        let mut previous_count = 0.0;
+        for (i, b) in buckets.iter().enumerate() {
+            let lower_bound = if i == 0 && b.upper_bound > 0.0 {
+                0.0
+            } else {
+                previous_bound
+            };
+            if x <= lower_bound {
+                return previous_count;
+            }
+            if x < b.upper_bound {
+                if lower_bound.is_infinite() || b.upper_bound.is_infinite() {
+                    return previous_count;
+                }
+                let share = (x - lower_bound) / (b.upper_bound - lower_bound);
+                return previous_count + (b.count - previous_count) * share;
+            }
+            previous_bound = b.upper_bound;
+            previous_count = b.count;
+        }
+        total
+    };
+    (rank_at(upper) - rank_at(lower)) / total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buckets(pairs: &[(f64, f64)]) -> Vec<Bucket> {
+        pairs
+            .iter()
+            .map(|&(upper_bound, count)| Bucket { upper_bound, count })
+            .collect()
+    }
+
+    #[test]
+    fn quantile_interpolates_within_bucket() {
+        let mut b = buckets(&[(1.0, 10.0), (2.0, 20.0), (f64::INFINITY, 20.0)]);
+        assert_eq!(bucket_quantile(0.5, &mut b), 1.0);
+        let mut b = buckets(&[(1.0, 10.0), (2.0, 20.0), (f64::INFINITY, 20.0)]);
+        assert_eq!(bucket_quantile(0.75, &mut b), 1.5);
+        let mut b = buckets(&[(1.0, 10.0), (2.0, 20.0)]);
+        assert!(bucket_quantile(0.5, &mut b).is_nan());
+    }
+}

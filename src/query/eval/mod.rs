@@ -1,0 +1,173 @@
+//! PromQL evaluation with Prometheus 3 semantics, in two phases.
+//!
+//! 1. Decide: [`plan()`] lists every selector's fetch — raw samples over a window,
+//!    or a rollup at a step grid (`rate(x[5m])`, `max_over_time(x[1h])`, the
+//!    lookback of a plain instant selector) that a shard can compute itself.
+//! 2. Do: a [`SeriesSource`] answers the fetches; then the engine evaluates the
+//!    expression synchronously at every step over that data.
+//!
+//! `__name__` is removed from function and operator results only at the end
+//! (Prometheus 3's delayed name removal); two results then having the same
+//! labels is an error, as in Prometheus.
+
+mod aggregate;
+mod binary;
+mod call;
+pub mod date;
+mod engine;
+pub mod error;
+mod functions;
+pub mod histogram;
+mod label_functions;
+pub mod plan;
+pub mod source;
+pub mod value;
+
+use std::collections::HashMap;
+
+use crate::model::{Labels, METRIC_NAME_LABEL};
+use crate::query::promql::{Expr, ValueType};
+
+pub use error::{ErrorType, EvalError};
+pub use plan::{
+    plan, FetchKind, FetchRequest, FetchResult, FetchedSeries, Grid, Plan, QueryParams,
+};
+pub use source::{MemorySeries, MemorySource, SeriesSource};
+pub use value::{Sample, Series, Value};
+
+use engine::Engine;
+
+/// Evaluates `expr` at `params.start_ms` (an instant query).
+pub async fn instant_query<S: SeriesSource>(
+    expr: &Expr,
+    params: &QueryParams,
+    source: &S,
+) -> Result<Value, EvalError> {
+    let params = QueryParams {
+        end_ms: params.start_ms,
+        ..*params
+    };
+    let plan = plan(expr, &params);
+    let data = fetch(&plan, &params, source).await?;
+    let mut engine = Engine::new(&params, &plan, &data);
+    let value = engine.eval(expr, params.start_ms)?;
+    finish_instant(value)
+}
+
+/// Evaluates `expr` at every step from `params.start_ms` to `params.end_ms` (a range query).
+pub async fn range_query<S: SeriesSource>(
+    expr: &Expr,
+    params: &QueryParams,
+    source: &S,
+) -> Result<Value, EvalError> {
+    let value_type = expr.value_type();
+    if value_type != ValueType::Scalar && value_type != ValueType::Vector {
+        return Err(EvalError::BadData(format!(
+            "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+            value_type.documented_name()
+        )));
+    }
+    let plan = plan(expr, params);
+    let data = fetch(&plan, params, source).await?;
+    let mut engine = Engine::new(params, &plan, &data);
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut series: Vec<Series> = Vec::new();
+    let mut t = params.start_ms;
+    while t <= params.end_ms {
+        let samples = match engine.eval(expr, t)? {
+            Value::Scalar(v) => vec![Sample {
+                labels: Labels::default(),
+                value: v,
+                drop_name: false,
+            }],
+            Value::Vector(v) => drop_names(v)?,
+            other => {
+                return Err(EvalError::execution(format!(
+                    "unexpected {} in range query",
+                    other.type_name()
+                )))
+            }
+        };
+        for s in samples {
+            let i = *index.entry(s.labels.clone()).or_insert_with(|| {
+                series.push(Series {
+                    labels: s.labels,
+                    points: Vec::new(),
+                    drop_name: false,
+                });
+                series.len() - 1
+            });
+            if let Some(target) = series.get_mut(i) {
+                target.points.push((t, s.value));
+            }
+        }
+        t += params.step_ms.max(1);
+    }
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(Value::Matrix(series))
+}
+
+async fn fetch<S: SeriesSource>(
+    plan: &Plan,
+    params: &QueryParams,
+    source: &S,
+) -> Result<Vec<FetchResult>, EvalError> {
+    let data = source.fetch(&plan.requests).await?;
+    if data.len() != plan.requests.len() {
+        return Err(EvalError::Source(format!(
+            "{} results for {} requests",
+            data.len(),
+            plan.requests.len()
+        )));
+    }
+    if data.iter().any(|r| r.series.len() > params.max_series) {
+        return Err(EvalError::TooManySeries {
+            limit: params.max_series,
+        });
+    }
+    Ok(data)
+}
+
+/// Removes `__name__` where it is marked to drop; fails on duplicate label sets.
+fn drop_names(samples: Vec<Sample>) -> Result<Vec<Sample>, EvalError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(samples.len());
+    for mut s in samples {
+        if s.drop_name {
+            s.labels.remove(METRIC_NAME_LABEL);
+            s.drop_name = false;
+        }
+        if !seen.insert(s.labels.clone()) {
+            return Err(EvalError::execution(
+                "vector cannot contain metrics with the same labelset",
+            ));
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+fn finish_instant(value: Value) -> Result<Value, EvalError> {
+    Ok(match value {
+        Value::Vector(v) => Value::Vector(drop_names(v)?),
+        Value::Matrix(m) => {
+            let mut seen = std::collections::HashSet::new();
+            let mut out = Vec::with_capacity(m.len());
+            for mut s in m {
+                if s.drop_name {
+                    s.labels.remove(METRIC_NAME_LABEL);
+                    s.drop_name = false;
+                }
+                if !seen.insert(s.labels.clone()) {
+                    return Err(EvalError::execution(
+                        "vector cannot contain metrics with the same labelset",
+                    ));
+                }
+                out.push(s);
+            }
+            out.sort_by(|a, b| a.labels.cmp(&b.labels));
+            Value::Matrix(out)
+        }
+        other => other,
+    })
+}

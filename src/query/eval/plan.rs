@@ -1,0 +1,414 @@
+//! Planning ("decide"): which series to fetch, over which window, and which
+//! rollups a shard can compute for us at which step grid. Pure: AST in, plan out.
+//!
+//! Every selector node gets exactly one fetch. A node is identified by its
+//! address, which is stable because the AST is borrowed, unchanged, for the
+//! whole evaluation. Evaluation times are "keys": the step time, or the `@`
+//! time when the selector has one; the sample window ends at `key - offset`.
+
+use std::collections::HashMap;
+
+use crate::model::Matcher;
+use crate::query::promql::{At, Call, Expr, Function, MatrixSelector, VectorSelector};
+use crate::query::rollup::{RollupFunction, RollupGrid};
+
+/// The time frame and settings of one query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryParams {
+    /// First evaluation time (equal to `end_ms` for an instant query).
+    pub start_ms: i64,
+    /// Last evaluation time.
+    pub end_ms: i64,
+    /// Distance between evaluation times; positive.
+    pub step_ms: i64,
+    /// How far back an instant selector looks for a sample (Prometheus: 5m).
+    pub lookback_ms: i64,
+    /// The step of a subquery written without one (Prometheus: the evaluation interval, 1m).
+    pub default_subquery_step_ms: i64,
+    /// Most samples one selector or subquery may hold at once (Prometheus default 50M).
+    pub max_samples: usize,
+    /// Most series one selector may match.
+    pub max_series: usize,
+}
+
+impl QueryParams {
+    /// An instant query at `time_ms` with Prometheus' defaults.
+    pub fn instant(time_ms: i64) -> Self {
+        Self::range(time_ms, time_ms, 1)
+    }
+
+    /// A range query with Prometheus' defaults.
+    pub fn range(start_ms: i64, end_ms: i64, step_ms: i64) -> Self {
+        QueryParams {
+            start_ms,
+            end_ms,
+            step_ms: step_ms.max(1),
+            lookback_ms: DEFAULT_LOOKBACK_MS,
+            default_subquery_step_ms: DEFAULT_SUBQUERY_STEP_MS,
+            max_samples: DEFAULT_MAX_SAMPLES,
+            max_series: DEFAULT_MAX_SERIES,
+        }
+    }
+}
+
+/// Prometheus' default `--query.lookback-delta`: 5 minutes.
+pub const DEFAULT_LOOKBACK_MS: i64 = 300_000;
+/// Prometheus' default evaluation interval, used as the default subquery step: 1 minute.
+pub const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+/// Prometheus' default `--query.max-samples`: bounds the memory of one query.
+pub const DEFAULT_MAX_SAMPLES: usize = 50_000_000;
+/// Default bound on series per selector; keeps one query from reading the whole index.
+pub const DEFAULT_MAX_SERIES: usize = 1_000_000;
+
+/// One fetch: the series matching `matchers`, raw or rolled up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FetchRequest {
+    /// The selector's matchers.
+    pub matchers: Vec<Matcher>,
+    /// What to return per series.
+    pub kind: FetchKind,
+}
+
+/// What a fetch returns per series.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchKind {
+    /// Every sample in `(start_ms, end_ms]`, stale markers included.
+    Raw {
+        /// Exclusive start.
+        start_ms: i64,
+        /// Inclusive end.
+        end_ms: i64,
+    },
+    /// The rollup at every step of the grid; points are keyed by evaluation time.
+    Rollup {
+        /// The function.
+        function: RollupFunction,
+        /// Its scalar arguments (`quantile_over_time`'s `q`, …).
+        params: Vec<f64>,
+        /// Where to evaluate it.
+        grid: RollupGrid,
+    },
+}
+
+/// One series as fetched: raw samples, or rollup points keyed by evaluation time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FetchedSeries {
+    /// The series' labels.
+    pub labels: crate::model::Labels,
+    /// Sample or evaluation times, ascending.
+    pub timestamps: Vec<i64>,
+    /// Values, one per timestamp.
+    pub values: Vec<f64>,
+}
+
+/// The answer to one [`FetchRequest`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FetchResult {
+    /// Matching series with at least one sample or point, in any order.
+    pub series: Vec<FetchedSeries>,
+}
+
+/// Every fetch of a query, and which AST node each belongs to.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The fetches, in AST order.
+    pub requests: Vec<FetchRequest>,
+    slots: HashMap<usize, usize>,
+}
+
+impl Plan {
+    /// Index in `requests` of the fetch for a selector node.
+    pub(crate) fn slot<T>(&self, node: &T) -> Option<usize> {
+        self.slots.get(&node_key(node)).copied()
+    }
+}
+
+fn node_key<T>(node: &T) -> usize {
+    std::ptr::from_ref(node) as usize
+}
+
+/// A set of evaluation times: `start, start + step, …, ≤ end`; empty when `start > end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grid {
+    /// First time.
+    pub start_ms: i64,
+    /// Last time (inclusive).
+    pub end_ms: i64,
+    /// Distance between times; positive.
+    pub step_ms: i64,
+}
+
+/// Plans the fetches of `expr` evaluated over `params`' grid.
+pub fn plan(expr: &Expr, params: &QueryParams) -> Plan {
+    let mut planner = Planner {
+        params,
+        plan: Plan::default(),
+    };
+    let grid = Grid {
+        start_ms: params.start_ms,
+        end_ms: params.end_ms,
+        step_ms: params.step_ms,
+    };
+    planner.walk(expr, grid);
+    planner.plan
+}
+
+/// The rollup a shard can compute for a function applied directly to a range selector.
+pub fn rollup_function(function: Function) -> Option<RollupFunction> {
+    use Function as F;
+    use RollupFunction as R;
+    Some(match function {
+        F::Rate => R::Rate,
+        F::Increase => R::Increase,
+        F::Delta => R::Delta,
+        F::Irate => R::Irate,
+        F::Idelta => R::Idelta,
+        F::Resets => R::Resets,
+        F::Changes => R::Changes,
+        F::Deriv => R::Deriv,
+        F::PredictLinear => R::PredictLinear,
+        F::DoubleExponentialSmoothing => R::DoubleExponentialSmoothing,
+        F::AvgOverTime => R::AvgOverTime,
+        F::MinOverTime => R::MinOverTime,
+        F::MaxOverTime => R::MaxOverTime,
+        F::SumOverTime => R::SumOverTime,
+        F::CountOverTime => R::CountOverTime,
+        F::QuantileOverTime => R::QuantileOverTime,
+        F::StddevOverTime => R::StddevOverTime,
+        F::StdvarOverTime => R::StdvarOverTime,
+        F::LastOverTime => R::LastOverTime,
+        F::FirstOverTime => R::FirstOverTime,
+        F::PresentOverTime => R::PresentOverTime,
+        F::MadOverTime => R::MadOverTime,
+        F::TsOfLastOverTime => R::TsOfLastOverTime,
+        F::TsOfFirstOverTime => R::TsOfFirstOverTime,
+        _ => return None,
+    })
+}
+
+/// The range-vector argument of a rollup call and its literal scalar parameters in order.
+pub(crate) fn rollup_arguments(call: &Call) -> Option<(&Expr, Vec<f64>)> {
+    let mut matrix = None;
+    let mut params = Vec::new();
+    for arg in &call.args {
+        match arg.unparen() {
+            Expr::Number(n) => params.push(n.value),
+            e @ (Expr::MatrixSelector(_) | Expr::Subquery(_)) if matrix.is_none() => {
+                matrix = Some(e);
+            }
+            _ => return None,
+        }
+    }
+    Some((matrix?, params))
+}
+
+/// The times at which a node with modifier `at` is evaluated, given its parent's grid.
+pub(crate) fn resolve_at(at: Option<At>, grid: Grid, params: &QueryParams) -> Grid {
+    let fixed = match at {
+        None => return grid,
+        Some(At::Timestamp(t)) => t,
+        Some(At::Start) => params.start_ms,
+        Some(At::End) => params.end_ms,
+    };
+    Grid {
+        start_ms: fixed,
+        end_ms: fixed,
+        step_ms: 1,
+    }
+}
+
+/// The inner grid of a subquery evaluated at the keys `outer`: every multiple of
+/// `step` in `(first - offset - range, last - offset]`.
+pub(crate) fn subquery_grid(outer: Grid, range_ms: i64, step_ms: i64, offset_ms: i64) -> Grid {
+    let step_ms = step_ms.max(1);
+    let lowest = outer.start_ms - offset_ms - range_ms;
+    let start_ms = lowest.div_euclid(step_ms) * step_ms + step_ms;
+    Grid {
+        start_ms,
+        end_ms: outer.end_ms - offset_ms,
+        step_ms,
+    }
+}
+
+struct Planner<'p> {
+    params: &'p QueryParams,
+    plan: Plan,
+}
+
+impl Planner<'_> {
+    fn walk(&mut self, expr: &Expr, grid: Grid) {
+        match expr {
+            Expr::Number(_) | Expr::String(_) => {}
+            Expr::VectorSelector(vs) => self.instant(vs, grid, RollupFunction::Latest),
+            Expr::MatrixSelector(ms) => self.raw(ms, grid),
+            Expr::Subquery(sq) => {
+                let keys = resolve_at(sq.at, grid, self.params);
+                let step = sq.step_ms.unwrap_or(self.params.default_subquery_step_ms);
+                let inner = subquery_grid(keys, sq.range_ms, step, sq.offset_ms);
+                self.walk(&sq.expr, inner);
+            }
+            Expr::Call(call) => self.call(call, grid),
+            Expr::Aggregate(a) => {
+                if let Some(p) = &a.param {
+                    self.walk(p, grid);
+                }
+                self.walk(&a.expr, grid);
+            }
+            Expr::Binary(b) => {
+                self.walk(&b.lhs, grid);
+                self.walk(&b.rhs, grid);
+            }
+            Expr::Unary(u) => self.walk(&u.expr, grid),
+            Expr::Paren(p) => self.walk(&p.expr, grid),
+        }
+    }
+
+    fn call(&mut self, call: &Call, grid: Grid) {
+        if call.func.function == Function::Timestamp {
+            if let Some(Expr::VectorSelector(vs)) = call.args.first().map(Expr::unparen) {
+                self.instant(vs, grid, RollupFunction::LatestTimestamp);
+                return;
+            }
+        }
+        if let Some(function) = rollup_function(call.func.function) {
+            if let Some((Expr::MatrixSelector(ms), params)) = rollup_arguments(call) {
+                self.rollup(ms, grid, function, params);
+                return;
+            }
+        }
+        for arg in &call.args {
+            self.walk(arg, grid);
+        }
+    }
+
+    fn instant(&mut self, vs: &VectorSelector, grid: Grid, function: RollupFunction) {
+        let keys = resolve_at(vs.at, grid, self.params);
+        let grid = RollupGrid {
+            start_ms: keys.start_ms,
+            end_ms: keys.end_ms,
+            step_ms: keys.step_ms,
+            range_ms: self.params.lookback_ms,
+            offset_ms: vs.offset_ms,
+        };
+        let kind = FetchKind::Rollup {
+            function,
+            params: Vec::new(),
+            grid,
+        };
+        self.push(node_key(vs), &vs.matchers, kind);
+    }
+
+    fn rollup(
+        &mut self,
+        ms: &MatrixSelector,
+        grid: Grid,
+        function: RollupFunction,
+        params: Vec<f64>,
+    ) {
+        let keys = resolve_at(ms.selector.at, grid, self.params);
+        let grid = RollupGrid {
+            start_ms: keys.start_ms,
+            end_ms: keys.end_ms,
+            step_ms: keys.step_ms,
+            range_ms: ms.range_ms,
+            offset_ms: ms.selector.offset_ms,
+        };
+        let kind = FetchKind::Rollup {
+            function,
+            params,
+            grid,
+        };
+        self.push(node_key(ms), &ms.selector.matchers, kind);
+    }
+
+    fn raw(&mut self, ms: &MatrixSelector, grid: Grid) {
+        let keys = resolve_at(ms.selector.at, grid, self.params);
+        let offset = ms.selector.offset_ms;
+        let kind = FetchKind::Raw {
+            start_ms: keys.start_ms - offset - ms.range_ms,
+            end_ms: keys.end_ms - offset,
+        };
+        self.push(node_key(ms), &ms.selector.matchers, kind);
+    }
+
+    fn push(&mut self, key: usize, matchers: &[Matcher], kind: FetchKind) {
+        self.plan.slots.insert(key, self.plan.requests.len());
+        self.plan.requests.push(FetchRequest {
+            matchers: matchers.to_vec(),
+            kind,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::promql::parse;
+
+    #[test]
+    fn rollups_are_pushed_down_and_ranges_fetched_raw() {
+        let Ok(expr) = parse("rate(a[5m] offset 1m) / c") else {
+            panic!("query must parse");
+        };
+        let plan = plan(&expr, &QueryParams::range(600_000, 900_000, 60_000));
+        assert_eq!(plan.requests.len(), 2);
+        assert!(matches!(
+            plan.requests[0].kind,
+            FetchKind::Rollup {
+                function: RollupFunction::Rate,
+                grid: RollupGrid {
+                    range_ms: 300_000,
+                    offset_ms: 60_000,
+                    ..
+                },
+                ..
+            }
+        ));
+        let Ok(expr) = parse("max_over_time(a[10m:1m] @ 1000)") else {
+            panic!("query must parse");
+        };
+        let plan = plan(&expr, &QueryParams::instant(0));
+        assert!(matches!(
+            plan.requests[0].kind,
+            FetchKind::Rollup {
+                function: RollupFunction::Latest,
+                grid: RollupGrid {
+                    start_ms: 420_000,
+                    end_ms: 1_000_000,
+                    step_ms: 60_000,
+                    ..
+                },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn subquery_grid_is_aligned_and_left_open() {
+        let outer = Grid {
+            start_ms: 600_000,
+            end_ms: 600_000,
+            step_ms: 1,
+        };
+        let inner = subquery_grid(outer, 300_000, 60_000, 0);
+        assert_eq!(
+            inner,
+            Grid {
+                start_ms: 360_000,
+                end_ms: 600_000,
+                step_ms: 60_000
+            }
+        );
+        let inner = subquery_grid(
+            Grid {
+                start_ms: -150,
+                end_ms: 0,
+                step_ms: 1,
+            },
+            0,
+            100,
+            0,
+        );
+        assert_eq!(inner.start_ms, -100);
+    }
+}

@@ -1,0 +1,284 @@
+//! Rollups: per-series functions of the samples in a time window, evaluated at
+//! every step of a grid. Pure code shared by the query engine and the shards
+//! (pushdown): slices in, floats out, scratch buffers reused by the caller.
+//!
+//! Windows are left-open, `(end - range, end]`, as in Prometheus 3. Range
+//! functions skip stale markers; the instant lookback stops at one.
+
+pub mod kahan;
+pub mod lookback;
+pub mod over_time;
+pub mod quantile;
+pub mod rate;
+pub mod regression;
+
+use crate::model::is_stale_nan;
+
+pub use regression::SmoothingError;
+
+/// A rollup function: what a shard computes per series and step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RollupFunction {
+    /// The instant-selector lookback: latest non-stale sample within the range.
+    Latest,
+    /// `timestamp(selector)`: the latest sample's time in seconds.
+    LatestTimestamp,
+    /// `rate`
+    Rate,
+    /// `increase`
+    Increase,
+    /// `delta`
+    Delta,
+    /// `irate`
+    Irate,
+    /// `idelta`
+    Idelta,
+    /// `resets`
+    Resets,
+    /// `changes`
+    Changes,
+    /// `deriv`
+    Deriv,
+    /// `predict_linear(x, seconds)`; parameter 0 is the seconds.
+    PredictLinear,
+    /// `double_exponential_smoothing(x, sf, tf)` (alias `holt_winters`).
+    DoubleExponentialSmoothing,
+    /// `avg_over_time`
+    AvgOverTime,
+    /// `min_over_time`
+    MinOverTime,
+    /// `max_over_time`
+    MaxOverTime,
+    /// `sum_over_time`
+    SumOverTime,
+    /// `count_over_time`
+    CountOverTime,
+    /// `quantile_over_time(q, x)`; parameter 0 is `q`.
+    QuantileOverTime,
+    /// `stddev_over_time`
+    StddevOverTime,
+    /// `stdvar_over_time`
+    StdvarOverTime,
+    /// `last_over_time`
+    LastOverTime,
+    /// `first_over_time`
+    FirstOverTime,
+    /// `present_over_time`
+    PresentOverTime,
+    /// `mad_over_time`
+    MadOverTime,
+    /// `ts_of_last_over_time`
+    TsOfLastOverTime,
+    /// `ts_of_first_over_time`
+    TsOfFirstOverTime,
+}
+
+impl RollupFunction {
+    /// Whether the function reads the raw window (stale markers included) itself.
+    fn is_lookback(self) -> bool {
+        matches!(
+            self,
+            RollupFunction::Latest | RollupFunction::LatestTimestamp
+        )
+    }
+}
+
+/// Where one rollup value is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Exclusive start of the sample window (end minus range or lookback).
+    pub start_ms: i64,
+    /// Inclusive end of the sample window (evaluation time minus offset).
+    pub end_ms: i64,
+    /// The evaluation time (the `@` time if any), for `predict_linear`'s intercept.
+    pub eval_ms: i64,
+}
+
+/// Reusable buffers for window evaluation; one per shard or query.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    timestamps: Vec<i64>,
+    values: Vec<f64>,
+    sort: Vec<f64>,
+}
+
+/// The rollup of one series at one window.
+///
+/// `timestamps` (sorted) and `values` are the whole series or any superset of
+/// the window; stale markers are filtered here. `params` are the function's
+/// scalar arguments. `Ok(None)` means no point at this step.
+pub fn evaluate(
+    function: RollupFunction,
+    params: &[f64],
+    timestamps: &[i64],
+    values: &[f64],
+    window: Window,
+    scratch: &mut Scratch,
+) -> Result<Option<f64>, SmoothingError> {
+    if function.is_lookback() {
+        let latest = lookback::latest(
+            timestamps,
+            values,
+            window.end_ms,
+            window.end_ms - window.start_ms,
+        );
+        return Ok(latest.map(|(t, v)| {
+            if function == RollupFunction::Latest {
+                v
+            } else {
+                t as f64 / 1000.0
+            }
+        }));
+    }
+    let from = timestamps.partition_point(|&t| t <= window.start_ms);
+    let to = timestamps.partition_point(|&t| t <= window.end_ms);
+    scratch.timestamps.clear();
+    scratch.values.clear();
+    for (&t, &v) in timestamps.iter().zip(values).take(to).skip(from) {
+        if !is_stale_nan(v) {
+            scratch.timestamps.push(t);
+            scratch.values.push(v);
+        }
+    }
+    let Scratch {
+        timestamps: ts,
+        values: vs,
+        sort,
+    } = scratch;
+    evaluate_window(function, params, ts, vs, window, sort)
+}
+
+/// The rollup of the samples already cut to the window (no stale markers).
+pub fn evaluate_window(
+    function: RollupFunction,
+    params: &[f64],
+    ts: &[i64],
+    vs: &[f64],
+    window: Window,
+    sort: &mut Vec<f64>,
+) -> Result<Option<f64>, SmoothingError> {
+    use RollupFunction as F;
+    let param = |i: usize| params.get(i).copied().unwrap_or(f64::NAN);
+    if vs.is_empty() {
+        return Ok(None);
+    }
+    let (start, end) = (window.start_ms, window.end_ms);
+    let value = match function {
+        F::Latest | F::LatestTimestamp => None,
+        F::Rate => rate::extrapolated_rate(ts, vs, start, end, true, true),
+        F::Increase => rate::extrapolated_rate(ts, vs, start, end, true, false),
+        F::Delta => rate::extrapolated_rate(ts, vs, start, end, false, false),
+        F::Irate => rate::instant_value(ts, vs, true),
+        F::Idelta => rate::instant_value(ts, vs, false),
+        F::Resets => Some(rate::resets(vs)),
+        F::Changes => Some(rate::changes(vs)),
+        F::Deriv => regression::deriv(ts, vs),
+        F::PredictLinear => regression::predict_linear(ts, vs, window.eval_ms, param(0)),
+        F::DoubleExponentialSmoothing => {
+            return regression::double_exponential_smoothing(vs, param(0), param(1))
+        }
+        F::AvgOverTime => Some(over_time::avg(vs)),
+        F::MinOverTime => Some(over_time::min(vs)),
+        F::MaxOverTime => Some(over_time::max(vs)),
+        F::SumOverTime => Some(over_time::sum(vs)),
+        F::CountOverTime => Some(vs.len() as f64),
+        F::QuantileOverTime => Some(over_time::quantile_of(param(0), vs, sort)),
+        F::StddevOverTime => Some(over_time::stddev(vs)),
+        F::StdvarOverTime => Some(over_time::stdvar(vs)),
+        F::LastOverTime => vs.last().copied(),
+        F::FirstOverTime => vs.first().copied(),
+        F::PresentOverTime => Some(1.0),
+        F::MadOverTime => Some(over_time::mad(vs, sort)),
+        F::TsOfLastOverTime => ts.last().map(|&t| t as f64 / 1000.0),
+        F::TsOfFirstOverTime => ts.first().map(|&t| t as f64 / 1000.0),
+    };
+    Ok(value)
+}
+
+/// The evaluation grid of a pushed-down rollup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RollupGrid {
+    /// First evaluation time.
+    pub start_ms: i64,
+    /// Last evaluation time (inclusive).
+    pub end_ms: i64,
+    /// Distance between evaluation times; positive.
+    pub step_ms: i64,
+    /// Window length (range, or the lookback delta for `Latest`).
+    pub range_ms: i64,
+    /// `offset`: the window ends at `t - offset_ms`.
+    pub offset_ms: i64,
+}
+
+/// Appends `(t, value)` for every grid step of one series that has a point.
+pub fn evaluate_grid(
+    function: RollupFunction,
+    params: &[f64],
+    timestamps: &[i64],
+    values: &[f64],
+    grid: &RollupGrid,
+    scratch: &mut Scratch,
+    out: &mut Vec<(i64, f64)>,
+) -> Result<(), SmoothingError> {
+    debug_assert!(grid.step_ms > 0, "rollup grid step must be positive");
+    let mut t = grid.start_ms;
+    while t <= grid.end_ms {
+        let end_ms = t - grid.offset_ms;
+        let window = Window {
+            start_ms: end_ms - grid.range_ms,
+            end_ms,
+            eval_ms: t,
+        };
+        if let Some(v) = evaluate(function, params, timestamps, values, window, scratch)? {
+            out.push((t, v));
+        }
+        t += grid.step_ms.max(1);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::STALE_NAN_BITS;
+
+    #[test]
+    fn grid_skips_stale_in_ranges_and_stops_lookback() {
+        let stale = f64::from_bits(STALE_NAN_BITS);
+        let ts = [0, 10_000, 20_000, 30_000];
+        let vs = [1.0, 2.0, stale, 4.0];
+        let grid = RollupGrid {
+            start_ms: 20_000,
+            end_ms: 30_000,
+            step_ms: 10_000,
+            range_ms: 30_000,
+            offset_ms: 0,
+        };
+        let mut scratch = Scratch::default();
+        let mut out = Vec::new();
+        evaluate_grid(
+            RollupFunction::CountOverTime,
+            &[],
+            &ts,
+            &vs,
+            &grid,
+            &mut scratch,
+            &mut out,
+        )
+        .ok();
+        assert_eq!(out, vec![(20_000, 2.0), (30_000, 2.0)]);
+        out.clear();
+        evaluate_grid(
+            RollupFunction::Latest,
+            &[],
+            &ts,
+            &vs,
+            &grid,
+            &mut scratch,
+            &mut out,
+        )
+        .ok();
+        assert_eq!(out, vec![(30_000, 4.0)]);
+    }
+}
