@@ -1,0 +1,310 @@
+//! Conformance: runs Prometheus' own PromQL test scripts (read in place from
+//! `../shared/peer-tests/promql`) against the evaluator and counts passing evals.
+//!
+//! Prints `file: N passed, M failed, K skipped` per file and a total line; fails
+//! when the pass count drops below `promql_conformance/floor.txt`. Skip rules
+//! with reasons live in `promql_conformance/skips.txt`.
+
+#[path = "promql_conformance/loader.rs"]
+mod loader;
+#[path = "promql_conformance/script.rs"]
+mod script;
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use strata::model::Labels;
+use strata::query::eval::{instant_query, range_query, QueryParams, Value};
+use strata::query::promql::parse;
+
+use loader::TestStorage;
+use script::{parse_script, Command, Eval};
+
+const SKIPS: &str = include_str!("promql_conformance/skips.txt");
+const FLOOR: &str = include_str!("promql_conformance/floor.txt");
+/// Failures printed in full; the rest are only counted (keeps CI logs readable).
+const MAX_PRINTED_FAILURES: usize = 60;
+/// Prometheus' test harness limit on samples per query.
+const MAX_SAMPLES: usize = 10_000;
+
+fn scripts_dir() -> Option<PathBuf> {
+    let relative = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peer-tests/promql");
+    [relative, PathBuf::from("/work/shared/peer-tests/promql")]
+        .into_iter()
+        .find(|p| p.is_dir())
+}
+
+/// One skip rule.
+struct Skip {
+    target: String,
+}
+
+impl Skip {
+    fn applies(&self, file: &str, eval: &Eval) -> bool {
+        if let Some(text) = self.target.strip_prefix("query~") {
+            return eval.query.contains(text);
+        }
+        if let Some(text) = self.target.strip_prefix("result~") {
+            return eval.body.iter().any(|l| l.contains(text));
+        }
+        match self.target.split_once(':') {
+            Some((f, line)) => f == file && line.parse() == Ok(eval.line),
+            None => self.target == file,
+        }
+    }
+}
+
+fn skip_rules() -> Vec<Skip> {
+    SKIPS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            l.split_once(" -- ").map(|(t, _)| Skip {
+                target: t.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Prometheus' `almost.Equal` with epsilon 1e-6.
+fn almost_equal(a: f64, b: f64) -> bool {
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    if a == b {
+        return true;
+    }
+    let abs_sum = a.abs() + b.abs();
+    let diff = (a - b).abs();
+    if a == 0.0 || b == 0.0 || abs_sum < f64::MIN_POSITIVE {
+        return diff < 1e-6 * f64::MIN_POSITIVE;
+    }
+    diff / abs_sum.min(f64::MAX) < 1e-6
+}
+
+fn run_eval(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
+    if let Some(why) = &eval.unreadable {
+        return Err(why.clone());
+    }
+    let result = evaluate(storage, eval);
+    match (&eval.fail, result) {
+        (Some(_), Ok(v)) => Err(format!("expected an error, got {}", short(&v))),
+        (Some(fail), Err(message)) => {
+            if let Some(want) = &fail.message {
+                if want != &message {
+                    return Err(format!("error message: want {want:?}, got {message:?}"));
+                }
+            }
+            if let Some(re) = &fail.regex {
+                let ok = Regex::new(re)
+                    .map(|r| r.is_match(&message))
+                    .unwrap_or(false);
+                if !ok {
+                    return Err(format!("error message {message:?} does not match {re:?}"));
+                }
+            }
+            Ok(())
+        }
+        (None, Err(message)) => Err(format!("unexpected error: {message}")),
+        (None, Ok(value)) => compare(eval, &value),
+    }
+}
+
+fn evaluate(storage: &TestStorage, eval: &Eval) -> Result<Value, String> {
+    let expr = parse(&eval.query).map_err(|e| e.to_string())?;
+    let mut params = match eval.range {
+        Some((start, end, step)) => QueryParams::range(start, end, step),
+        None => QueryParams::instant(eval.time_ms),
+    };
+    params.max_samples = MAX_SAMPLES;
+    let future = async {
+        if eval.range.is_some() {
+            range_query(&expr, &params, storage.source()).await
+        } else {
+            instant_query(&expr, &params, storage.source()).await
+        }
+    };
+    futures_lite::future::block_on(future).map_err(|e| e.to_string())
+}
+
+fn short(value: &Value) -> String {
+    let text = format!("{value:?}");
+    text.chars().take(300).collect()
+}
+
+fn compare(eval: &Eval, value: &Value) -> Result<(), String> {
+    if let Some(want) = &eval.string {
+        return match value {
+            Value::String(s) if s == want => Ok(()),
+            other => Err(format!("want string {want:?}, got {}", short(other))),
+        };
+    }
+    if let Some(want) = eval.scalar {
+        return match value {
+            Value::Scalar(v) if almost_equal(*v, want) => Ok(()),
+            other => Err(format!("want scalar {want}, got {}", short(other))),
+        };
+    }
+    match value {
+        Value::Vector(samples) => {
+            if eval.range.is_some() || eval.range_vector.is_some() {
+                return Err(format!("want range vector, got {}", short(value)));
+            }
+            let got: Vec<(Labels, Vec<(i64, f64)>)> = samples
+                .iter()
+                .map(|s| (s.labels.clone(), vec![(eval.time_ms, s.value)]))
+                .collect();
+            let expected: Vec<(Labels, Vec<(i64, f64)>)> = eval
+                .series
+                .iter()
+                .map(|(l, vs)| {
+                    (
+                        l.clone(),
+                        vs.iter().flatten().map(|&v| (eval.time_ms, v)).collect(),
+                    )
+                })
+                .collect();
+            compare_series(&expected, &got, eval.ordered)
+        }
+        Value::Matrix(series) => {
+            let (start, step) = match (eval.range, eval.range_vector) {
+                (Some((s, _, st)), _) | (None, Some((s, _, st))) => (s, st),
+                _ => return Err(format!("want instant vector, got {}", short(value))),
+            };
+            let got: Vec<(Labels, Vec<(i64, f64)>)> = series
+                .iter()
+                .map(|s| (s.labels.clone(), s.points.clone()))
+                .collect();
+            let expected: Vec<(Labels, Vec<(i64, f64)>)> = eval
+                .series
+                .iter()
+                .map(|(l, vs)| {
+                    let points = vs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, v)| v.map(|v| (start + i as i64 * step, v)))
+                        .collect();
+                    (l.clone(), points)
+                })
+                .collect();
+            compare_series(&expected, &got, false)
+        }
+        other => Err(format!("want series, got {}", short(other))),
+    }
+}
+
+fn compare_series(
+    expected: &[(Labels, Vec<(i64, f64)>)],
+    got: &[(Labels, Vec<(i64, f64)>)],
+    ordered: bool,
+) -> Result<(), String> {
+    for (labels, want) in expected {
+        let Some((index, (_, have))) = got.iter().enumerate().find(|(_, (l, _))| l == labels)
+        else {
+            return Err(format!("missing series {labels}; got {}", names(got)));
+        };
+        let same = want.len() == have.len()
+            && want
+                .iter()
+                .zip(have)
+                .all(|(a, b)| a.0 == b.0 && almost_equal(a.1, b.1));
+        if !same {
+            return Err(format!("{labels}: want {want:?}, got {have:?}"));
+        }
+        if ordered && expected.iter().position(|(l, _)| l == labels) != Some(index) {
+            return Err(format!(
+                "{labels}: want position {:?}, got {index}",
+                expected.iter().position(|(l, _)| l == labels)
+            ));
+        }
+    }
+    if let Some((labels, points)) = got
+        .iter()
+        .find(|(l, _)| !expected.iter().any(|(e, _)| e == l))
+    {
+        return Err(format!("unexpected series {labels} {points:?}"));
+    }
+    Ok(())
+}
+
+fn names(series: &[(Labels, Vec<(i64, f64)>)]) -> String {
+    let list: Vec<String> = series.iter().take(5).map(|(l, _)| l.to_string()).collect();
+    format!(
+        "[{}{}]",
+        list.join(", "),
+        if series.len() > 5 { ", …" } else { "" }
+    )
+}
+
+#[derive(Default)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+#[test]
+fn prometheus_promql_test_scripts() {
+    let Some(dir) = scripts_dir() else {
+        println!("SKIPPED: Prometheus test scripts not found at ../shared/peer-tests/promql");
+        return;
+    };
+    let rules = skip_rules();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "test"));
+    files.sort();
+    let mut total = Counts::default();
+    let mut printed = 0usize;
+    for path in files {
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut counts = Counts::default();
+        let mut storage = TestStorage::default();
+        for command in parse_script(&text) {
+            match command {
+                Command::Clear => storage.clear(),
+                Command::Load(series) => storage.load(&series),
+                Command::Eval(eval) => {
+                    if rules.iter().any(|r| r.applies(&file, &eval)) {
+                        counts.skipped += 1;
+                        continue;
+                    }
+                    match run_eval(&storage, &eval) {
+                        Ok(()) => counts.passed += 1,
+                        Err(diff) => {
+                            counts.failed += 1;
+                            if printed < MAX_PRINTED_FAILURES {
+                                printed += 1;
+                                println!("FAIL {file}:{}: {}\n    {diff}", eval.line, eval.query);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        println!(
+            "{file}: {} passed, {} failed, {} skipped",
+            counts.passed, counts.failed, counts.skipped
+        );
+        total.passed += counts.passed;
+        total.failed += counts.failed;
+        total.skipped += counts.skipped;
+    }
+    println!(
+        "{} passed, {} failed, {} skipped",
+        total.passed, total.failed, total.skipped
+    );
+    let floor: usize = FLOOR.trim().parse().unwrap_or(0);
+    assert!(
+        total.passed >= floor,
+        "{} evals pass, fewer than the floor of {floor} in tests/promql_conformance/floor.txt",
+        total.passed
+    );
+}
