@@ -199,11 +199,42 @@ pub fn expand(token: &str) -> Result<Vec<Option<f64>>, String> {
     Ok((0..=count).map(|i| Some(start + step * i as f64)).collect())
 }
 
-/// Expands a whole values string.
+/// Expands a whole values string; native histogram slots (`{{…}}`, `{{…}}xN`,
+/// `{{…}}+{{…}}xN`) become gaps, as histograms are not supported.
 pub fn expand_all(text: &str) -> Result<Vec<Option<f64>>, String> {
     let mut out = Vec::new();
-    for token in text.split_whitespace() {
-        out.extend(expand(token)?);
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if rest.starts_with("{{") {
+            // Skip histogram literals and the operators between them.
+            let mut end = 0;
+            let mut scan = rest;
+            while let Some(stripped) = scan.strip_prefix("{{") {
+                let close = stripped.find("}}").ok_or("unterminated histogram")? + 4;
+                end += close;
+                scan = rest.get(end..).unwrap_or_default();
+                if scan.starts_with("+{{") || scan.starts_with("-{{") {
+                    end += 1;
+                    scan = rest.get(end..).unwrap_or_default();
+                }
+            }
+            let suffix_len = scan.find(char::is_whitespace).unwrap_or(scan.len());
+            let suffix = scan.get(..suffix_len).unwrap_or_default();
+            let count = match suffix.strip_prefix('x') {
+                Some(n) => {
+                    n.parse::<usize>()
+                        .map_err(|_| format!("bad count {suffix}"))?
+                        + 1
+                }
+                None => 1,
+            };
+            out.extend(std::iter::repeat_n(None, count));
+            rest = scan.get(suffix_len..).unwrap_or_default().trim_start();
+            continue;
+        }
+        let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        out.extend(expand(rest.get(..len).unwrap_or_default())?);
+        rest = rest.get(len..).unwrap_or_default().trim_start();
     }
     Ok(out)
 }
@@ -221,6 +252,16 @@ pub fn parse_script(text: &str) -> Vec<Command> {
         }
         let start = i;
         i += 1;
+        let word = line
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if word == "clear" {
+            // `clear` takes no body: a command may follow on the next line.
+            commands.push(Command::Clear);
+            continue;
+        }
         while i < lines.len()
             && !lines
                 .get(i)
@@ -262,14 +303,11 @@ fn parse_load(line: &str, body: &[&str]) -> Vec<LoadedSeries> {
         let Ok(labels) = parse_labels(series) else {
             continue;
         };
-        let histogram = values.contains("{{");
         let mut samples = Vec::new();
-        if !histogram {
-            if let Ok(slots) = expand_all(values) {
-                for (k, slot) in slots.into_iter().enumerate() {
-                    if let Some(v) = slot {
-                        samples.push((k as i64 * interval, v));
-                    }
+        if let Ok(slots) = expand_all(values) {
+            for (k, slot) in slots.into_iter().enumerate() {
+                if let Some(v) = slot {
+                    samples.push((k as i64 * interval, v));
                 }
             }
         }
