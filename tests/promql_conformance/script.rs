@@ -7,8 +7,8 @@ use strata::query::promql::{parse, Expr};
 /// One command of a script.
 #[derive(Debug)]
 pub enum Command {
-    /// `load <interval>`: series with their samples.
-    Load(Vec<LoadedSeries>),
+    /// `load <interval>`: series with their samples; `true` for `load_with_nhcb`.
+    Load(Vec<LoadedSeries>, bool),
     /// `clear`
     Clear,
     /// `eval …`
@@ -278,7 +278,10 @@ pub fn parse_script(text: &str) -> Vec<Command> {
         if word == "clear" {
             commands.push(Command::Clear);
         } else if word.starts_with("load") {
-            commands.push(Command::Load(parse_load(line, &body)));
+            commands.push(Command::Load(
+                parse_load(line, &body),
+                word == "load_with_nhcb",
+            ));
         } else if word.starts_with("eval") {
             commands.push(Command::Eval(parse_eval(start + 1, line, &body)));
         }

@@ -148,9 +148,15 @@ fn vector_vector(
         let sig = signature(&s.labels, matching);
         if let Some(previous) = one_side.insert(sig.clone(), s) {
             let side = if swapped { "left" } else { "right" };
+            let (mut first, mut second) = (&previous.labels, &s.labels);
+            if second < first {
+                std::mem::swap(&mut first, &mut second);
+            }
             return Err(EvalError::execution(format!(
-                "found duplicate series for the match group {sig} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                previous.labels, s.labels
+                "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                braces(&sig),
+                braces(first),
+                braces(second)
             )));
         }
     }
@@ -167,14 +173,8 @@ fn vector_vector(
         } else {
             (s.value, other.value)
         };
-        let (mut value, keep) = apply(b.op, l, r);
-        if b.return_bool {
-            value = if keep { 1.0 } else { 0.0 };
-        } else if !keep {
-            continue;
-        }
-        let labels = result_labels(&s.labels, &other.labels, matching);
         let inserted = matched.entry(sig).or_default();
+        // Checked before filtering, so the error does not depend on the values.
         if matching.card == Cardinality::OneToOne {
             if !inserted.is_empty() {
                 return Err(EvalError::execution(
@@ -182,7 +182,15 @@ fn vector_vector(
                 ));
             }
             inserted.insert(Labels::default());
-        } else if !inserted.insert(labels.clone()) {
+        }
+        let (mut value, keep) = apply(b.op, l, r);
+        if b.return_bool {
+            value = if keep { 1.0 } else { 0.0 };
+        } else if !keep {
+            continue;
+        }
+        let labels = result_labels(&s.labels, &other.labels, matching);
+        if matching.card != Cardinality::OneToOne && !inserted.insert(labels.clone()) {
             return Err(EvalError::execution(
                 "multiple matches for labels: grouping labels must ensure unique matches",
             ));
@@ -209,4 +217,13 @@ fn result_labels(many: &Labels, one: &Labels, matching: &VectorMatching) -> Labe
         out.set(name, one.get(name));
     }
     out
+}
+
+/// Labels as Prometheus prints them in messages: `{a="x", b="y"}`.
+pub(crate) fn braces(labels: &Labels) -> String {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|l| format!("{}={:?}", l.name, l.value))
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
 }

@@ -88,10 +88,12 @@ fn eval_rollup(
             (series, t_ms, t_ms, 0)
         }
     };
+    // Prometheus anchors predict_linear at the step time, even under `@`.
+    let _ = key;
     let window = Window {
         start_ms: window_end - range,
         end_ms: window_end,
-        eval_ms: key,
+        eval_ms: t_ms,
     };
     let mut out = Vec::with_capacity(series.len());
     let (mut ts, mut vs, mut sort) = (Vec::new(), Vec::new(), Vec::new());
@@ -121,13 +123,7 @@ fn absent_over_time(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<V
     };
     let (series, matchers): (Vec<Series>, &[Matcher]) = match arg.unparen() {
         Expr::MatrixSelector(ms) => (engine.matrix_selector(ms, t_ms)?, &ms.selector.matchers),
-        Expr::Subquery(sq) => {
-            let matchers: &[Matcher] = match sq.expr.unparen() {
-                Expr::VectorSelector(vs) => &vs.matchers,
-                _ => &[],
-            };
-            (engine.subquery(sq, t_ms)?, matchers)
-        }
+        Expr::Subquery(sq) => (engine.subquery(sq, t_ms)?, &[]),
         other => (engine.eval_matrix(other, t_ms)?, &[]),
     };
     if !series.is_empty() {
@@ -138,20 +134,22 @@ fn absent_over_time(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<V
 
 /// The single sample `absent` returns: labels from the selector's equality matchers.
 pub(crate) fn absent_sample(matchers: &[Matcher]) -> Sample {
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
-    let mut repeated: Vec<&str> = Vec::new();
+    let mut labels = Labels::default();
+    let mut set: Vec<&str> = Vec::new();
     for m in matchers {
-        if m.op != MatchOp::Equal || m.name == METRIC_NAME_LABEL {
+        if m.name == METRIC_NAME_LABEL {
             continue;
         }
-        if pairs.iter().any(|(n, _)| *n == m.name) {
-            repeated.push(&m.name);
+        if m.op == MatchOp::Equal && !set.contains(&m.name.as_str()) {
+            labels.set(&m.name, &m.value);
+            set.push(&m.name);
+        } else {
+            labels.remove(&m.name);
+            set.push(&m.name);
         }
-        pairs.push((&m.name, &m.value));
     }
-    pairs.retain(|(n, _)| !repeated.contains(n));
     Sample {
-        labels: Labels::from_pairs(pairs),
+        labels,
         value: 1.0,
         drop_name: false,
     }

@@ -26,6 +26,19 @@ pub(crate) fn eval_function(
     }
     let value = match function {
         F::Pi => Value::Scalar(std::f64::consts::PI),
+        F::Start => Value::Scalar(engine.params.start_ms as f64 / 1000.0),
+        F::End => Value::Scalar(engine.params.end_ms as f64 / 1000.0),
+        F::Step => Value::Scalar(engine.params.step_ms as f64 / 1000.0),
+        F::Range => Value::Scalar((engine.params.end_ms - engine.params.start_ms) as f64 / 1000.0),
+        F::MinOf | F::MaxOf => {
+            let a = scalar_arg(engine, call, 0, t_ms)?;
+            let b = scalar_arg(engine, call, 1, t_ms)?;
+            Value::Scalar(if function == F::MinOf {
+                go_min(a, b)
+            } else {
+                go_max(a, b)
+            })
+        }
         F::Time => Value::Scalar(t_ms as f64 / 1000.0),
         F::Scalar => {
             let v = first_vector(engine, call, t_ms)?;
@@ -109,6 +122,7 @@ pub(crate) fn eval_function(
         F::LabelJoin => label_functions::label_join(engine, call, t_ms)?,
         F::HistogramQuantile => histogram::histogram_quantile(engine, call, t_ms)?,
         F::HistogramFraction => histogram::histogram_fraction(engine, call, t_ms)?,
+        F::HistogramQuantiles => histogram::histogram_quantiles(engine, call, t_ms)?,
         F::HistogramAvg
         | F::HistogramCount
         | F::HistogramSum

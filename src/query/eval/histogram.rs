@@ -80,6 +80,51 @@ pub(crate) fn histogram_quantile(
     Ok(Value::Vector(out))
 }
 
+/// `histogram_quantiles(buckets, "label", q...)`: one series per quantile, labelled with it.
+pub(crate) fn histogram_quantiles(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    t_ms: i64,
+) -> Result<Value, EvalError> {
+    let label = super::functions::string_arg(engine, call, 1, t_ms)?;
+    let mut quantiles = Vec::new();
+    for i in 2..call.args.len() {
+        quantiles.push(scalar_arg(engine, call, i, t_ms)?);
+    }
+    let Some(arg) = call.args.first() else {
+        return Ok(Value::Vector(Vec::new()));
+    };
+    let samples = engine.eval_vector(arg, t_ms)?;
+    let mut out = Vec::new();
+    for (labels, buckets) in group_buckets(samples) {
+        if !labels.get(&label).is_empty() {
+            return Err(EvalError::execution(
+                "vector cannot contain metrics with the same labelset",
+            ));
+        }
+        for &q in &quantiles {
+            let mut labels = labels.clone();
+            labels.set(&label, &quantile_label(q));
+            let mut buckets = buckets.clone();
+            out.push(Sample {
+                labels,
+                value: bucket_quantile(q, &mut buckets),
+                drop_name: false,
+            });
+        }
+    }
+    Ok(Value::Vector(out))
+}
+
+/// A quantile as `histogram_quantiles` labels it: integral values keep one decimal ("1.0").
+fn quantile_label(q: f64) -> String {
+    if q.is_finite() && q.fract() == 0.0 {
+        format!("{q:.1}")
+    } else {
+        super::aggregate::format_value(q)
+    }
+}
+
 /// `histogram_fraction(lower, upper, buckets)`.
 pub(crate) fn histogram_fraction(
     engine: &mut Engine<'_>,
@@ -196,7 +241,8 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
     if lower >= upper {
         return 0.0;
     }
-    let rank_at = |x: f64| -> f64 {
+    // A bound inside a bucket of infinite width takes nothing of that bucket.
+    let rank_at = |x: f64, is_lower: bool| -> f64 {
         let mut previous_bound = f64::NEG_INFINITY;
         let mut previous_count = 0.0;
         for (i, b) in buckets.iter().enumerate() {
@@ -210,7 +256,7 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
             }
             if x < b.upper_bound {
                 if lower_bound.is_infinite() || b.upper_bound.is_infinite() {
-                    return previous_count;
+                    return if is_lower { b.count } else { previous_count };
                 }
                 let share = (x - lower_bound) / (b.upper_bound - lower_bound);
                 return previous_count + (b.count - previous_count) * share;
@@ -220,7 +266,7 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
         }
         total
     };
-    (rank_at(upper) - rank_at(lower)) / total
+    (rank_at(upper, false) - rank_at(lower, true)) / total
 }
 
 #[cfg(test)]

@@ -182,6 +182,8 @@ pub fn rollup_function(function: Function) -> Option<RollupFunction> {
         F::MadOverTime => R::MadOverTime,
         F::TsOfLastOverTime => R::TsOfLastOverTime,
         F::TsOfFirstOverTime => R::TsOfFirstOverTime,
+        F::TsOfMinOverTime => R::TsOfMinOverTime,
+        F::TsOfMaxOverTime => R::TsOfMaxOverTime,
         _ => return None,
     })
 }
@@ -272,8 +274,13 @@ impl Planner<'_> {
         }
         if let Some(function) = rollup_function(call.func.function) {
             if let Some((Expr::MatrixSelector(ms), params)) = rollup_arguments(call) {
-                self.rollup(ms, grid, function, params);
-                return;
+                // predict_linear's intercept is the step time even under `@`: not a pure key.
+                let at_dependent =
+                    function == RollupFunction::PredictLinear && ms.selector.at.is_some();
+                if !at_dependent {
+                    self.rollup(ms, grid, function, params);
+                    return;
+                }
             }
         }
         for arg in &call.args {

@@ -72,6 +72,10 @@ pub enum RollupFunction {
     TsOfLastOverTime,
     /// `ts_of_first_over_time`
     TsOfFirstOverTime,
+    /// `ts_of_min_over_time`
+    TsOfMinOverTime,
+    /// `ts_of_max_over_time`
+    TsOfMaxOverTime,
 }
 
 impl RollupFunction {
@@ -192,6 +196,10 @@ pub fn evaluate_window(
         F::MadOverTime => Some(over_time::mad(vs, sort)),
         F::TsOfLastOverTime => ts.last().map(|&t| t as f64 / 1000.0),
         F::TsOfFirstOverTime => ts.first().map(|&t| t as f64 / 1000.0),
+        F::TsOfMinOverTime | F::TsOfMaxOverTime => {
+            let i = over_time::extreme_index(vs, function == F::TsOfMaxOverTime);
+            ts.get(i).map(|&t| t as f64 / 1000.0)
+        }
     };
     Ok(value)
 }

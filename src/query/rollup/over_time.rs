@@ -58,6 +58,24 @@ pub fn max(values: &[f64]) -> f64 {
     result
 }
 
+/// Index of the minimum (`max == false`) or maximum, the latest on ties; NaN only if all are.
+pub fn extreme_index(values: &[f64], max: bool) -> usize {
+    let mut best = 0;
+    let mut best_value = values.first().copied().unwrap_or(f64::NAN);
+    for (i, &v) in values.iter().enumerate().skip(1) {
+        let better = if max {
+            v >= best_value
+        } else {
+            v <= best_value
+        };
+        if better || best_value.is_nan() {
+            best = i;
+            best_value = v;
+        }
+    }
+    best
+}
+
 /// `stdvar_over_time`: population variance (Welford with compensation).
 pub fn stdvar(values: &[f64]) -> f64 {
     let (mut count, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -84,6 +102,9 @@ pub fn quantile_of(q: f64, values: &[f64], scratch: &mut Vec<f64>) -> f64 {
 
 /// `mad_over_time`: the median absolute deviation from the median.
 pub fn mad(values: &[f64], scratch: &mut Vec<f64>) -> f64 {
+    if values.iter().any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
     let median = quantile_of(0.5, values, scratch);
     scratch.clear();
     scratch.extend(values.iter().map(|v| (v - median).abs()));

@@ -32,16 +32,16 @@ pub fn extrapolated_rate(
     let average_between = sampled_interval / (values.len() - 1) as f64;
     let mut to_start = (first_t - start_ms) as f64 / 1000.0;
     let mut to_end = (end_ms - last_t) as f64 / 1000.0;
+    let threshold = average_between * 1.1;
+    if to_start >= threshold {
+        to_start = average_between / 2.0;
+    }
     if is_counter && result > 0.0 && first_v >= 0.0 {
         // A counter does not go below zero: extrapolate at most to where it would be zero.
         let to_zero = sampled_interval * (first_v / result);
         if to_zero < to_start {
             to_start = to_zero;
         }
-    }
-    let threshold = average_between * 1.1;
-    if to_start >= threshold {
-        to_start = average_between / 2.0;
     }
     if to_end >= threshold {
         to_end = average_between / 2.0;
