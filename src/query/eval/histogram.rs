@@ -241,8 +241,9 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
     if lower >= upper {
         return 0.0;
     }
-    // A bound inside a bucket of infinite width takes nothing of that bucket.
-    let rank_at = |x: f64, is_lower: bool| -> f64 {
+    // Inside a bucket of infinite width nothing is interpolated: the lowest bucket
+    // counts as wholly below the bound, the +Inf bucket as wholly above it.
+    let rank_at = |x: f64| -> f64 {
         let mut previous_bound = f64::NEG_INFINITY;
         let mut previous_count = 0.0;
         for (i, b) in buckets.iter().enumerate() {
@@ -256,7 +257,11 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
             }
             if x < b.upper_bound {
                 if lower_bound.is_infinite() || b.upper_bound.is_infinite() {
-                    return if is_lower { b.count } else { previous_count };
+                    return if b.upper_bound.is_infinite() {
+                        previous_count
+                    } else {
+                        b.count
+                    };
                 }
                 let share = (x - lower_bound) / (b.upper_bound - lower_bound);
                 return previous_count + (b.count - previous_count) * share;
@@ -266,7 +271,7 @@ pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64
         }
         total
     };
-    (rank_at(upper, false) - rank_at(lower, true)) / total
+    (rank_at(upper) - rank_at(lower)) / total
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub struct QueryParams {
     pub start_ms: i64,
     /// Last evaluation time.
     pub end_ms: i64,
-    /// Distance between evaluation times; positive.
+    /// Distance between evaluation times; positive, or 0 for an instant query.
     pub step_ms: i64,
     /// How far back an instant selector looks for a sample (Prometheus: 5m).
     pub lookback_ms: i64,
@@ -32,9 +32,12 @@ pub struct QueryParams {
 }
 
 impl QueryParams {
-    /// An instant query at `time_ms` with Prometheus' defaults.
+    /// An instant query at `time_ms` with Prometheus' defaults (step 0, as `step()` reports).
     pub fn instant(time_ms: i64) -> Self {
-        Self::range(time_ms, time_ms, 1)
+        QueryParams {
+            step_ms: 0,
+            ..Self::range(time_ms, time_ms, 1)
+        }
     }
 
     /// A range query with Prometheus' defaults.
@@ -147,7 +150,7 @@ pub fn plan(expr: &Expr, params: &QueryParams) -> Plan {
     let grid = Grid {
         start_ms: params.start_ms,
         end_ms: params.end_ms,
-        step_ms: params.step_ms,
+        step_ms: params.step_ms.max(1),
     };
     planner.walk(expr, grid);
     planner.plan
