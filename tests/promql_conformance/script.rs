@@ -12,7 +12,7 @@ pub enum Command {
     /// `clear`
     Clear,
     /// `eval …`
-    Eval(Eval),
+    Eval(Box<Eval>),
 }
 
 /// One series of a `load` block.
@@ -283,7 +283,7 @@ pub fn parse_script(text: &str) -> Vec<Command> {
                 word == "load_with_nhcb",
             ));
         } else if word.starts_with("eval") {
-            commands.push(Command::Eval(parse_eval(start + 1, line, &body)));
+            commands.push(Command::Eval(Box::new(parse_eval(start + 1, line, &body))));
         }
     }
     commands

@@ -360,10 +360,10 @@ mod tests {
         let Ok(expr) = parse("rate(a[5m] offset 1m) / c") else {
             panic!("query must parse");
         };
-        let plan = plan(&expr, &QueryParams::range(600_000, 900_000, 60_000));
-        assert_eq!(plan.requests.len(), 2);
+        let planned = plan(&expr, &QueryParams::range(600_000, 900_000, 60_000));
+        assert_eq!(planned.requests.len(), 2);
         assert!(matches!(
-            plan.requests[0].kind,
+            planned.requests[0].kind,
             FetchKind::Rollup {
                 function: RollupFunction::Rate,
                 grid: RollupGrid {
@@ -377,9 +377,9 @@ mod tests {
         let Ok(expr) = parse("max_over_time(a[10m:1m] @ 1000)") else {
             panic!("query must parse");
         };
-        let plan = plan(&expr, &QueryParams::instant(0));
+        let planned = plan(&expr, &QueryParams::instant(0));
         assert!(matches!(
-            plan.requests[0].kind,
+            planned.requests[0].kind,
             FetchKind::Rollup {
                 function: RollupFunction::Latest,
                 grid: RollupGrid {
