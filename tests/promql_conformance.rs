@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 use strata::model::Labels;
 use strata::query::eval::{instant_query, range_query, QueryParams, Value};
-use strata::query::promql::parse;
+use strata::query::promql::{parse, At, Expr};
 
 use loader::TestStorage;
 use script::{parse_script, Command, Eval};
@@ -131,12 +131,178 @@ fn run_eval(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
             Ok(())
         }
         (None, Err(message)) => Err(format!("unexpected error: {message}")),
-        (None, Ok(value)) => compare(eval, &value),
+        (None, Ok(value)) => {
+            compare(eval, &value)?;
+            check_as_range(storage, eval)?;
+            check_pinned(storage, eval, &value)
+        }
     }
+}
+
+/// Functions whose result depends on the evaluation time itself.
+const TIME_DEPENDENT: &[&str] = &[
+    "time(",
+    "timestamp(",
+    "predict_linear(",
+    "start(",
+    "end(",
+    "range(",
+    "step(",
+    "hour(",
+    "minute(",
+    "month(",
+    "year(",
+    "day_of_",
+    "days_in_month(",
+];
+
+/// Like Prometheus' harness: with `@ <t>` pinned on every selector and subquery
+/// lacking one, an instant eval must give the same result at other times.
+fn check_pinned(storage: &TestStorage, eval: &Eval, want: &Value) -> Result<(), String> {
+    if eval.range.is_some() || TIME_DEPENDENT.iter().any(|f| eval.query.contains(f)) {
+        return Ok(());
+    }
+    let Ok(mut expr) = parse(&eval.query) else {
+        return Ok(());
+    };
+    if !pin_at(&mut expr, eval.time_ms) {
+        return Ok(());
+    }
+    let t = eval.time_ms;
+    let times = if t == 0 {
+        vec![-1000, 1000]
+    } else {
+        vec![-10 * t, 0, t / 5, 10 * t]
+    };
+    for time_ms in times {
+        let moved = Eval {
+            time_ms,
+            query: eval.query.clone(),
+            ..Eval::default()
+        };
+        let got = evaluate_expr(storage, &moved, &expr)
+            .map_err(|e| format!("with @ pinned, at {time_ms}ms: {e}"))?;
+        if !same_value(want, &got) {
+            return Err(format!(
+                "with @ pinned, at {time_ms}ms: got {}",
+                short(&got)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sets `@ t` on every selector and subquery without one; whether anything was pinned.
+fn pin_at(expr: &mut Expr, t_ms: i64) -> bool {
+    match expr {
+        Expr::VectorSelector(vs) => pin(&mut vs.at, t_ms),
+        Expr::MatrixSelector(ms) => pin(&mut ms.selector.at, t_ms),
+        Expr::Subquery(sq) => {
+            // The inner expression runs on the subquery's own grid: leave it alone.
+            pin(&mut sq.at, t_ms)
+        }
+        Expr::Call(c) => c
+            .args
+            .iter_mut()
+            .fold(false, |any, a| pin_at(a, t_ms) | any),
+        Expr::Aggregate(a) => {
+            let param = a.param.as_mut().is_some_and(|p| pin_at(p, t_ms));
+            pin_at(&mut a.expr, t_ms) | param
+        }
+        Expr::Binary(b) => pin_at(&mut b.lhs, t_ms) | pin_at(&mut b.rhs, t_ms),
+        Expr::Unary(u) => pin_at(&mut u.expr, t_ms),
+        Expr::Paren(p) => pin_at(&mut p.expr, t_ms),
+        Expr::Number(_) | Expr::String(_) => false,
+    }
+}
+
+fn pin(at: &mut Option<At>, t_ms: i64) -> bool {
+    if at.is_none() {
+        *at = Some(At::Timestamp(t_ms));
+        return true;
+    }
+    false
+}
+
+/// Whether two results are equal up to float tolerance (instant vectors as sets).
+fn same_value(a: &Value, b: &Value) -> bool {
+    let as_points = |v: &Value| -> Option<Vec<(Labels, Vec<(i64, f64)>)>> {
+        match v {
+            Value::Vector(samples) => Some(
+                samples
+                    .iter()
+                    .map(|s| (s.labels.clone(), vec![(0, s.value)]))
+                    .collect(),
+            ),
+            Value::Matrix(series) => Some(
+                series
+                    .iter()
+                    .map(|s| (s.labels.clone(), s.points.clone()))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    match (a, b) {
+        (Value::Scalar(x), Value::Scalar(y)) => almost_equal(*x, *y),
+        (Value::String(x), Value::String(y)) => x == y,
+        _ => match (as_points(a), as_points(b)) {
+            (Some(x), Some(y)) => compare_series(&x, &y, false).is_ok(),
+            _ => false,
+        },
+    }
+}
+
+/// Like Prometheus' harness: an instant eval expecting a vector or scalar is also
+/// run as a range query from t-1m to t+1m step 1m, whose middle step must match.
+fn check_as_range(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
+    let uses_frame = ["start()", "end()", "range()", "step()"]
+        .iter()
+        .any(|f| eval.query.contains(f));
+    if eval.range.is_some()
+        || eval.range_vector.is_some()
+        || eval.string.is_some()
+        || eval.ordered
+        || uses_frame
+    {
+        return Ok(());
+    }
+    let range = Eval {
+        range: Some((eval.time_ms - 60_000, eval.time_ms + 60_000, 60_000)),
+        query: eval.query.clone(),
+        ..Eval::default()
+    };
+    let value = evaluate(storage, &range).map_err(|e| format!("as range query: {e}"))?;
+    let Value::Matrix(series) = value else {
+        return Err(format!("as range query: got {}", short(&value)));
+    };
+    let middle: Vec<(Labels, Vec<(i64, f64)>)> = series
+        .iter()
+        .filter_map(|s| {
+            let point = s.points.iter().find(|p| p.0 == eval.time_ms)?;
+            Some((s.labels.clone(), vec![*point]))
+        })
+        .collect();
+    let expected: Vec<(Labels, Vec<(i64, f64)>)> = match eval.scalar {
+        Some(v) => vec![(Labels::default(), vec![(eval.time_ms, v)])],
+        None => eval
+            .series
+            .iter()
+            .map(|(l, vs)| {
+                let points = vs.iter().flatten().map(|&v| (eval.time_ms, v)).collect();
+                (l.clone(), points)
+            })
+            .collect(),
+    };
+    compare_series(&expected, &middle, false).map_err(|e| format!("as range query: {e}"))
 }
 
 fn evaluate(storage: &TestStorage, eval: &Eval) -> Result<Value, String> {
     let expr = parse(&eval.query).map_err(|e| e.to_string())?;
+    evaluate_expr(storage, eval, &expr)
+}
+
+fn evaluate_expr(storage: &TestStorage, eval: &Eval, expr: &Expr) -> Result<Value, String> {
     let mut params = match eval.range {
         Some((start, end, step)) => QueryParams::range(start, end, step),
         None => QueryParams::instant(eval.time_ms),
@@ -144,9 +310,9 @@ fn evaluate(storage: &TestStorage, eval: &Eval) -> Result<Value, String> {
     params.max_samples = MAX_SAMPLES;
     let future = async {
         if eval.range.is_some() {
-            range_query(&expr, &params, storage.source()).await
+            range_query(expr, &params, storage.source()).await
         } else {
-            instant_query(&expr, &params, storage.source()).await
+            instant_query(expr, &params, storage.source()).await
         }
     };
     futures_lite::future::block_on(future).map_err(|e| e.to_string())
