@@ -34,6 +34,9 @@ fn scripts_dir() -> Option<PathBuf> {
         .find(|p| p.is_dir())
 }
 
+/// Series as compared: labels and `(timestamp_ms, value)` points.
+type SeriesPoints = Vec<(Labels, Vec<(i64, f64)>)>;
+
 /// One skip rule.
 struct Skip {
     target: String,
@@ -226,7 +229,7 @@ fn pin(at: &mut Option<At>, t_ms: i64) -> bool {
 
 /// Whether two results are equal up to float tolerance (instant vectors as sets).
 fn same_value(a: &Value, b: &Value) -> bool {
-    let as_points = |v: &Value| -> Option<Vec<(Labels, Vec<(i64, f64)>)>> {
+    let as_points = |v: &Value| -> Option<SeriesPoints> {
         match v {
             Value::Vector(samples) => Some(
                 samples
@@ -276,14 +279,14 @@ fn check_as_range(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
     let Value::Matrix(series) = value else {
         return Err(format!("as range query: got {}", short(&value)));
     };
-    let middle: Vec<(Labels, Vec<(i64, f64)>)> = series
+    let middle: SeriesPoints = series
         .iter()
         .filter_map(|s| {
             let point = s.points.iter().find(|p| p.0 == eval.time_ms)?;
             Some((s.labels.clone(), vec![*point]))
         })
         .collect();
-    let expected: Vec<(Labels, Vec<(i64, f64)>)> = match eval.scalar {
+    let expected: SeriesPoints = match eval.scalar {
         Some(v) => vec![(Labels::default(), vec![(eval.time_ms, v)])],
         None => eval
             .series
@@ -341,11 +344,11 @@ fn compare(eval: &Eval, value: &Value) -> Result<(), String> {
             if eval.range.is_some() || eval.range_vector.is_some() {
                 return Err(format!("want range vector, got {}", short(value)));
             }
-            let got: Vec<(Labels, Vec<(i64, f64)>)> = samples
+            let got: SeriesPoints = samples
                 .iter()
                 .map(|s| (s.labels.clone(), vec![(eval.time_ms, s.value)]))
                 .collect();
-            let expected: Vec<(Labels, Vec<(i64, f64)>)> = eval
+            let expected: SeriesPoints = eval
                 .series
                 .iter()
                 .map(|(l, vs)| {
@@ -362,11 +365,11 @@ fn compare(eval: &Eval, value: &Value) -> Result<(), String> {
                 (Some((s, _, st)), _) | (None, Some((s, _, st))) => (s, st),
                 _ => return Err(format!("want instant vector, got {}", short(value))),
             };
-            let got: Vec<(Labels, Vec<(i64, f64)>)> = series
+            let got: SeriesPoints = series
                 .iter()
                 .map(|s| (s.labels.clone(), s.points.clone()))
                 .collect();
-            let expected: Vec<(Labels, Vec<(i64, f64)>)> = eval
+            let expected: SeriesPoints = eval
                 .series
                 .iter()
                 .map(|(l, vs)| {
