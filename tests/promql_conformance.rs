@@ -136,10 +136,22 @@ fn run_eval(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
         (None, Err(message)) => Err(format!("unexpected error: {message}")),
         (None, Ok(value)) => {
             compare(eval, &value)?;
+            check_without_pushdown(storage, eval, &value)?;
             check_as_range(storage, eval)?;
             check_pinned(storage, eval, &value)
         }
     }
+}
+
+/// The engine must give the same result when it computes the rollups itself.
+fn check_without_pushdown(storage: &TestStorage, eval: &Eval, want: &Value) -> Result<(), String> {
+    let expr = parse(&eval.query).map_err(|e| e.to_string())?;
+    let got =
+        evaluate_with(storage, eval, &expr, false).map_err(|e| format!("without pushdown: {e}"))?;
+    if !same_value(want, &got) {
+        return Err(format!("without pushdown: got {}", short(&got)));
+    }
+    Ok(())
 }
 
 /// Functions whose result depends on the evaluation time itself.
@@ -306,11 +318,21 @@ fn evaluate(storage: &TestStorage, eval: &Eval) -> Result<Value, String> {
 }
 
 fn evaluate_expr(storage: &TestStorage, eval: &Eval, expr: &Expr) -> Result<Value, String> {
+    evaluate_with(storage, eval, expr, true)
+}
+
+fn evaluate_with(
+    storage: &TestStorage,
+    eval: &Eval,
+    expr: &Expr,
+    pushdown: bool,
+) -> Result<Value, String> {
     let mut params = match eval.range {
         Some((start, end, step)) => QueryParams::range(start, end, step),
         None => QueryParams::instant(eval.time_ms),
     };
     params.max_samples = MAX_SAMPLES;
+    params.pushdown_rollups = pushdown;
     let future = async {
         if eval.range.is_some() {
             range_query(expr, &params, storage.source()).await

@@ -2,6 +2,7 @@
 //! data already fetched for the plan. Synchronous; no I/O.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use crate::model::{is_stale_nan, Labels};
 use crate::query::promql::{At, Expr, MatrixSelector, Subquery, UnaryOp, VectorSelector};
@@ -17,12 +18,26 @@ pub(crate) struct Engine<'a> {
     pub params: &'a QueryParams,
     plan: &'a Plan,
     data: &'a [FetchResult],
+    deadline: Option<Instant>,
 }
 
 impl<'a> Engine<'a> {
     /// An engine over `data`, the answers to `plan.requests`.
     pub fn new(params: &'a QueryParams, plan: &'a Plan, data: &'a [FetchResult]) -> Self {
-        Engine { params, plan, data }
+        Engine {
+            params,
+            plan,
+            data,
+            deadline: params.timeout.and_then(|t| Instant::now().checked_add(t)),
+        }
+    }
+
+    /// Fails once the query's timeout has passed.
+    pub fn check_deadline(&self) -> Result<(), EvalError> {
+        match self.deadline {
+            Some(deadline) if Instant::now() > deadline => Err(EvalError::Timeout),
+            _ => Ok(()),
+        }
     }
 
     /// Evaluates `expr` at time `t_ms`.
@@ -234,6 +249,7 @@ impl<'a> Engine<'a> {
                 }
             }
             self.check_samples(total)?;
+            self.check_deadline()?;
             ti += inner.step_ms;
         }
         Ok(out)

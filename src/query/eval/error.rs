@@ -46,6 +46,8 @@ pub enum EvalError {
     BadData(String),
     /// The source failed to deliver data.
     Source(String),
+    /// The query ran longer than its timeout.
+    Timeout,
 }
 
 impl EvalError {
@@ -53,6 +55,7 @@ impl EvalError {
     pub fn error_type(&self) -> ErrorType {
         match self {
             EvalError::Parse(_) | EvalError::BadData(_) => ErrorType::BadData,
+            EvalError::Timeout => ErrorType::Timeout,
             _ => ErrorType::Execution,
         }
     }
@@ -67,6 +70,7 @@ impl fmt::Display for EvalError {
         match self {
             EvalError::Parse(m) | EvalError::Execution(m) | EvalError::BadData(m) => f.write_str(m),
             EvalError::Source(m) => write!(f, "fetching series: {m}"),
+            EvalError::Timeout => f.write_str("query timed out in expression evaluation"),
             EvalError::TooManySamples { .. } => f.write_str(
                 "query processing would load too many samples into memory in query execution",
             ),

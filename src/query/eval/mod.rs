@@ -74,6 +74,7 @@ pub async fn range_query<S: SeriesSource>(
     let mut series: Vec<Series> = Vec::new();
     let mut t = params.start_ms;
     while t <= params.end_ms {
+        engine.check_deadline()?;
         let samples = match engine.eval(expr, t)? {
             Value::Scalar(v) => vec![Sample {
                 labels: Labels::default(),

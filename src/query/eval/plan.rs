@@ -29,6 +29,11 @@ pub struct QueryParams {
     pub max_samples: usize,
     /// Most series one selector may match.
     pub max_series: usize,
+    /// Whether rollups over range selectors are left to the source (the shards);
+    /// `false` fetches raw samples and computes them in the engine (same results).
+    pub pushdown_rollups: bool,
+    /// Evaluation stops with a timeout error after this long.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl QueryParams {
@@ -50,6 +55,8 @@ impl QueryParams {
             default_subquery_step_ms: DEFAULT_SUBQUERY_STEP_MS,
             max_samples: DEFAULT_MAX_SAMPLES,
             max_series: DEFAULT_MAX_SERIES,
+            pushdown_rollups: true,
+            timeout: None,
         }
     }
 }
@@ -280,7 +287,7 @@ impl Planner<'_> {
                 // predict_linear's intercept is the step time even under `@`: not a pure key.
                 let at_dependent =
                     function == RollupFunction::PredictLinear && ms.selector.at.is_some();
-                if !at_dependent {
+                if self.params.pushdown_rollups && !at_dependent {
                     self.rollup(ms, grid, function, params);
                     return;
                 }
