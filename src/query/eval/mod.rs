@@ -172,3 +172,6 @@ fn finish_instant(value: Value) -> Result<Value, EvalError> {
         other => other,
     })
 }
+
+#[cfg(test)]
+mod tests;
