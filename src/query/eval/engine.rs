@@ -1,7 +1,7 @@
 //! The evaluator proper: evaluates an expression at one evaluation time over
 //! data already fetched for the plan. Synchronous; no I/O.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use crate::model::{is_stale_nan, Labels};
@@ -19,6 +19,9 @@ pub(crate) struct Engine<'a> {
     plan: &'a Plan,
     data: &'a [FetchResult],
     deadline: Option<Instant>,
+    /// Inner results of each subquery node by inner step time, so a range query
+    /// evaluates each inner step once rather than once per outer step.
+    subquery_cache: HashMap<usize, BTreeMap<i64, Vec<Sample>>>,
 }
 
 impl<'a> Engine<'a> {
@@ -28,6 +31,7 @@ impl<'a> Engine<'a> {
             params,
             plan,
             data,
+            subquery_cache: HashMap::new(),
             deadline: params.timeout.and_then(|t| Instant::now().checked_add(t)),
         }
     }
@@ -227,9 +231,33 @@ impl<'a> Engine<'a> {
         let mut index: HashMap<(Labels, bool), usize> = HashMap::new();
         let mut out: Vec<Series> = Vec::new();
         let mut total = 0usize;
+        let node = std::ptr::from_ref(sq) as usize;
+        // Steps before this window are not asked for again while time moves forward.
+        if let Some(cache) = self.subquery_cache.get_mut(&node) {
+            *cache = cache.split_off(&inner.start_ms);
+        }
         let mut ti = inner.start_ms;
         while ti <= inner.end_ms {
-            for sample in self.eval_vector(&sq.expr, ti)? {
+            let cached = self
+                .subquery_cache
+                .get(&node)
+                .and_then(|c| c.get(&ti))
+                .cloned();
+            let samples = match cached {
+                Some(samples) => samples,
+                None => {
+                    let samples = self.eval_vector(&sq.expr, ti)?;
+                    // An instant query evaluates each inner step once anyway.
+                    if self.params.end_ms > self.params.start_ms {
+                        self.subquery_cache
+                            .entry(node)
+                            .or_default()
+                            .insert(ti, samples.clone());
+                    }
+                    samples
+                }
+            };
+            for sample in samples {
                 total += 1;
                 let id = (sample.labels, sample.drop_name);
                 match index.get(&id) {
