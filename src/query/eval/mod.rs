@@ -72,6 +72,7 @@ pub async fn range_query<S: SeriesSource>(
     let mut engine = Engine::new(params, &plan, &data);
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut series: Vec<Series> = Vec::new();
+    let mut total_points = 0usize;
     let mut t = params.start_ms;
     while t <= params.end_ms {
         engine.check_deadline()?;
@@ -89,6 +90,8 @@ pub async fn range_query<S: SeriesSource>(
                 )))
             }
         };
+        total_points += samples.len();
+        engine.check_samples(total_points)?;
         for s in samples {
             let i = *index.entry(s.labels.clone()).or_insert_with(|| {
                 series.push(Series {
