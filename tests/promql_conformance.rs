@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 use strata::model::Labels;
-use strata::query::eval::{instant_query, range_query, QueryParams, Value};
+use strata::query::eval::{
+    instant_query, range_query, AnnotationKind, QueryParams, QueryResult, Value,
+};
 use strata::query::promql::{parse, At, Expr};
 
 use loader::TestStorage;
@@ -43,7 +45,16 @@ struct Skip {
 }
 
 impl Skip {
-    fn applies(&self, file: &str, eval: &Eval, nhcb_names: &[String]) -> bool {
+    fn applies(
+        &self,
+        file: &str,
+        eval: &Eval,
+        nhcb_names: &[String],
+        histogram_series: &[Labels],
+    ) -> bool {
+        if self.target == "histogram-series" {
+            return touches(&eval.query, histogram_series);
+        }
         if self.target == "nhcb" {
             return nhcb_names.iter().any(|n| mentions(&eval.query, n));
         }
@@ -57,6 +68,45 @@ impl Skip {
             Some((f, line)) => f == file && line.parse() == Ok(eval.line),
             None => self.target == file,
         }
+    }
+}
+
+/// Whether any selector of `query` selects one of `series`.
+fn touches(query: &str, series: &[Labels]) -> bool {
+    if series.is_empty() {
+        return false;
+    }
+    let Ok(expr) = parse(query) else {
+        return false;
+    };
+    let mut selectors = Vec::new();
+    collect_selectors(&expr, &mut selectors);
+    selectors.iter().any(|matchers| {
+        series
+            .iter()
+            .any(|labels| matchers.iter().all(|m| m.matches(labels.get(&m.name))))
+    })
+}
+
+fn collect_selectors<'e>(expr: &'e Expr, out: &mut Vec<&'e [strata::model::Matcher]>) {
+    match expr {
+        Expr::VectorSelector(vs) => out.push(&vs.matchers),
+        Expr::MatrixSelector(ms) => out.push(&ms.selector.matchers),
+        Expr::Subquery(sq) => collect_selectors(&sq.expr, out),
+        Expr::Call(c) => c.args.iter().for_each(|a| collect_selectors(a, out)),
+        Expr::Aggregate(a) => {
+            if let Some(p) = &a.param {
+                collect_selectors(p, out);
+            }
+            collect_selectors(&a.expr, out);
+        }
+        Expr::Binary(b) => {
+            collect_selectors(&b.lhs, out);
+            collect_selectors(&b.rhs, out);
+        }
+        Expr::Unary(u) => collect_selectors(&u.expr, out),
+        Expr::Paren(p) => collect_selectors(&p.expr, out),
+        Expr::Number(_) | Expr::String(_) => {}
     }
 }
 
@@ -115,6 +165,10 @@ fn run_eval(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
         return Err(why.clone());
     }
     let result = evaluate(storage, eval);
+    if let Ok(result) = &result {
+        check_annotations(eval, result)?;
+    }
+    let result = result.map(|r| r.value);
     match (&eval.fail, result) {
         (Some(_), Ok(v)) => Err(format!("expected an error, got {}", short(&v))),
         (Some(fail), Err(message)) => {
@@ -146,8 +200,9 @@ fn run_eval(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
 /// The engine must give the same result when it computes the rollups itself.
 fn check_without_pushdown(storage: &TestStorage, eval: &Eval, want: &Value) -> Result<(), String> {
     let expr = parse(&eval.query).map_err(|e| e.to_string())?;
-    let got =
-        evaluate_with(storage, eval, &expr, false).map_err(|e| format!("without pushdown: {e}"))?;
+    let got = evaluate_with(storage, eval, &expr, false)
+        .map_err(|e| format!("without pushdown: {e}"))?
+        .value;
     if !same_value(want, &got) {
         return Err(format!("without pushdown: got {}", short(&got)));
     }
@@ -287,7 +342,9 @@ fn check_as_range(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
         query: eval.query.clone(),
         ..Eval::default()
     };
-    let value = evaluate(storage, &range).map_err(|e| format!("as range query: {e}"))?;
+    let value = evaluate(storage, &range)
+        .map_err(|e| format!("as range query: {e}"))?
+        .value;
     let Value::Matrix(series) = value else {
         return Err(format!("as range query: got {}", short(&value)));
     };
@@ -312,13 +369,51 @@ fn check_as_range(storage: &TestStorage, eval: &Eval) -> Result<(), String> {
     compare_series(&expected, &middle, false).map_err(|e| format!("as range query: {e}"))
 }
 
-fn evaluate(storage: &TestStorage, eval: &Eval) -> Result<Value, String> {
+fn evaluate(storage: &TestStorage, eval: &Eval) -> Result<QueryResult, String> {
     let expr = parse(&eval.query).map_err(|e| e.to_string())?;
-    evaluate_expr(storage, eval, &expr)
+    evaluate_with(storage, eval, &expr, true)
+}
+
+/// Prometheus' rules: once a kind is expected, every expectation must match a
+/// returned annotation of that kind and every returned one must match an expectation.
+fn check_annotations(eval: &Eval, result: &QueryResult) -> Result<(), String> {
+    for (kind, expected, none) in [
+        (AnnotationKind::Warning, &eval.warn, eval.no_warn),
+        (AnnotationKind::Info, &eval.info, eval.no_info),
+    ] {
+        let got: Vec<String> = result
+            .annotations
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| a.render(&eval.query))
+            .collect();
+        if none && !got.is_empty() {
+            return Err(format!("unexpected {kind:?} annotations: {got:?}"));
+        }
+        if expected.is_empty() {
+            continue;
+        }
+        if got.is_empty() {
+            return Err(format!("expected {kind:?} annotations, got none"));
+        }
+        for want in expected.iter() {
+            if !got.iter().any(|g| want.matches(g)) {
+                return Err(format!(
+                    "no {kind:?} annotation matches {want:?}; got {got:?}"
+                ));
+            }
+        }
+        for g in &got {
+            if !expected.iter().any(|want| want.matches(g)) {
+                return Err(format!("unexpected {kind:?} annotation {g:?}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn evaluate_expr(storage: &TestStorage, eval: &Eval, expr: &Expr) -> Result<Value, String> {
-    evaluate_with(storage, eval, expr, true)
+    evaluate_with(storage, eval, expr, true).map(|r| r.value)
 }
 
 fn evaluate_with(
@@ -326,7 +421,7 @@ fn evaluate_with(
     eval: &Eval,
     expr: &Expr,
     pushdown: bool,
-) -> Result<Value, String> {
+) -> Result<QueryResult, String> {
     let mut params = match eval.range {
         Some((start, end, step)) => QueryParams::range(start, end, step),
         None => QueryParams::instant(eval.time_ms),
@@ -483,13 +578,21 @@ fn prometheus_promql_test_scripts() {
         let mut counts = Counts::default();
         let mut storage = TestStorage::default();
         let mut nhcb_names: Vec<String> = Vec::new();
+        let mut histogram_series: Vec<Labels> = Vec::new();
         for command in parse_script(&text) {
             match command {
                 Command::Clear => {
                     storage.clear();
                     nhcb_names.clear();
+                    histogram_series.clear();
                 }
                 Command::Load(series, nhcb) => {
+                    histogram_series.extend(
+                        series
+                            .iter()
+                            .filter(|s| s.histogram)
+                            .map(|s| s.labels.clone()),
+                    );
                     if nhcb {
                         nhcb_names.extend(
                             series
@@ -500,7 +603,10 @@ fn prometheus_promql_test_scripts() {
                     storage.load(&series);
                 }
                 Command::Eval(eval) => {
-                    if rules.iter().any(|r| r.applies(&file, &eval, &nhcb_names)) {
+                    if rules
+                        .iter()
+                        .any(|r| r.applies(&file, &eval, &nhcb_names, &histogram_series))
+                    {
                         counts.skipped += 1;
                         continue;
                     }

@@ -20,8 +20,10 @@ pub enum Command {
 pub struct LoadedSeries {
     /// Its labels.
     pub labels: Labels,
-    /// `(timestamp_ms, value)`; native histogram lines load no samples (not supported).
+    /// `(timestamp_ms, value)`; native histogram slots load no sample (not supported).
     pub samples: Vec<(i64, f64)>,
+    /// Whether the line held native histogram samples.
+    pub histogram: bool,
 }
 
 /// One `eval` command.
@@ -47,10 +49,51 @@ pub struct Eval {
     pub series: Vec<(Labels, Vec<Option<f64>>)>,
     /// An expected scalar.
     pub scalar: Option<f64>,
+    /// `expect warn …` lines (and `eval_warn`).
+    pub warn: Vec<TextMatch>,
+    /// `expect info …` lines (and `eval_info`).
+    pub info: Vec<TextMatch>,
+    /// `expect no_warn`
+    pub no_warn: bool,
+    /// `expect no_info`
+    pub no_info: bool,
     /// The raw result lines (for skip patterns).
     pub body: Vec<String>,
     /// Why the eval cannot be read, if so.
     pub unreadable: Option<String>,
+}
+
+/// How an expected annotation is matched.
+#[derive(Debug, Clone)]
+pub enum TextMatch {
+    /// Any annotation of the kind.
+    Any,
+    /// The whole rendered text.
+    Exact(String),
+    /// A regex over the rendered text.
+    Regex(String),
+}
+
+impl TextMatch {
+    /// Whether `text` satisfies the expectation.
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            TextMatch::Any => true,
+            TextMatch::Exact(want) => want == text,
+            TextMatch::Regex(re) => regex::Regex::new(re).is_ok_and(|r| r.is_match(text)),
+        }
+    }
+
+    fn parse(rest: &str) -> TextMatch {
+        let rest = rest.trim();
+        if let Some(m) = rest.strip_prefix("msg:") {
+            TextMatch::Exact(m.trim().to_string())
+        } else if let Some(r) = rest.strip_prefix("regex:") {
+            TextMatch::Regex(r.trim().to_string())
+        } else {
+            TextMatch::Any
+        }
+    }
 }
 
 /// What an expected failure must look like.
@@ -315,7 +358,12 @@ fn parse_load(line: &str, body: &[&str]) -> Vec<LoadedSeries> {
             }
         }
         out.retain(|s| s.labels != labels);
-        out.push(LoadedSeries { labels, samples });
+        let histogram = values.contains("{{");
+        out.push(LoadedSeries {
+            labels,
+            samples,
+            histogram,
+        });
     }
     out
 }
@@ -330,6 +378,8 @@ fn parse_eval(line_number: usize, line: &str, body: &[&str]) -> Eval {
     match command {
         "eval_fail" => eval.fail = Some(FailExpectation::default()),
         "eval_ordered" => eval.ordered = true,
+        "eval_warn" => eval.warn.push(TextMatch::Any),
+        "eval_info" => eval.info.push(TextMatch::Any),
         _ => {}
     }
     let result = if words.get(1) == Some(&"instant") && words.get(2) == Some(&"at") {
@@ -410,8 +460,15 @@ fn parse_body_line(eval: &mut Eval, row: &str) -> Result<(), String> {
                 }
                 _ => return Err(format!("bad expect line: {row}")),
             }
+        } else if rest == "no_warn" {
+            eval.no_warn = true;
+        } else if rest == "no_info" {
+            eval.no_info = true;
+        } else if let Some(w) = rest.strip_prefix("warn") {
+            eval.warn.push(TextMatch::parse(w));
+        } else if let Some(i) = rest.strip_prefix("info") {
+            eval.info.push(TextMatch::parse(i));
         }
-        // warn/info/no_warn/no_info: annotations are not checked.
         return Ok(());
     }
     if let Some(v) = parse_number(row) {

@@ -8,6 +8,7 @@ use crate::model::{Labels, METRIC_NAME_LABEL};
 use crate::query::promql::{Aggregate, AggregateOp};
 use crate::query::rollup::{over_time, quantile::quantile};
 
+use super::annotation;
 use super::engine::Engine;
 use super::error::EvalError;
 use super::label_functions::valid_label_name;
@@ -48,6 +49,11 @@ pub(crate) fn eval_aggregate(
             return Err(EvalError::BadData(format!("invalid label name {text:?}")))
         }
         _ => {}
+    }
+    if a.op == AggregateOp::Quantile && (number.is_nan() || !(0.0..=1.0).contains(&number)) {
+        if let Some(param) = &a.param {
+            engine.warn(annotation::invalid_quantile(number), param.span());
+        }
     }
     let samples = engine.eval_vector(&a.expr, t_ms)?;
     if a.op == AggregateOp::CountValues {

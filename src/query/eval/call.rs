@@ -5,6 +5,7 @@ use crate::model::{Labels, MatchOp, Matcher, METRIC_NAME_LABEL};
 use crate::query::promql::{Call, Expr, Function};
 use crate::query::rollup::{self, RollupFunction, Window};
 
+use super::annotation;
 use super::engine::Engine;
 use super::error::EvalError;
 use super::functions;
@@ -37,6 +38,51 @@ fn keeps_name(function: RollupFunction) -> bool {
 }
 
 fn eval_rollup(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    function: RollupFunction,
+    t_ms: i64,
+) -> Result<Vec<Sample>, EvalError> {
+    let out = rollup_samples(engine, call, function, t_ms)?;
+    annotate_rollup(engine, call, function, &out, t_ms)?;
+    Ok(out)
+}
+
+/// Raises Prometheus' annotations for a rollup call's result.
+fn annotate_rollup(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    function: RollupFunction,
+    out: &[Sample],
+    t_ms: i64,
+) -> Result<(), EvalError> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let is_counter_function = matches!(function, RollupFunction::Rate | RollupFunction::Increase);
+    if let (true, Some(arg @ Expr::MatrixSelector(_))) = (is_counter_function, call.args.first()) {
+        for s in out {
+            let name = s.labels.metric_name();
+            let counter_like = ["_total", "_sum", "_count", "_bucket"]
+                .iter()
+                .any(|suffix| name.ends_with(suffix));
+            if !name.is_empty() && !counter_like {
+                engine.info(annotation::possible_non_counter(name), arg.span());
+            }
+        }
+    }
+    if function == RollupFunction::QuantileOverTime {
+        if let Some(param) = call.args.first() {
+            let q = engine.eval_scalar(param, t_ms)?;
+            if q.is_nan() || !(0.0..=1.0).contains(&q) {
+                engine.warn(annotation::invalid_quantile(q), param.span());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn rollup_samples(
     engine: &mut Engine<'_>,
     call: &Call,
     function: RollupFunction,

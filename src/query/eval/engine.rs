@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use crate::model::{is_stale_nan, Labels};
-use crate::query::promql::{At, Expr, MatrixSelector, Subquery, UnaryOp, VectorSelector};
+use crate::query::promql::{At, Expr, MatrixSelector, Span, Subquery, UnaryOp, VectorSelector};
 
+use super::annotation::{AnnotationKind, Annotations};
 use super::error::EvalError;
 use super::plan::{resolve_at, subquery_grid, FetchKind, FetchResult, Grid, Plan, QueryParams};
 use super::value::{Sample, Series, Value};
@@ -22,6 +23,10 @@ pub(crate) struct Engine<'a> {
     /// Inner results of each subquery node by inner step time, so a range query
     /// evaluates each inner step once rather than once per outer step.
     subquery_cache: HashMap<usize, BTreeMap<i64, Vec<Sample>>>,
+    /// Warnings and infos raised so far.
+    pub annotations: Annotations,
+    /// Whether this is a range query (sorting functions are then ineffective).
+    pub range_query: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -32,8 +37,20 @@ impl<'a> Engine<'a> {
             plan,
             data,
             subquery_cache: HashMap::new(),
+            annotations: Annotations::default(),
+            range_query: false,
             deadline: params.timeout.and_then(|t| Instant::now().checked_add(t)),
         }
+    }
+
+    /// Raises a warning about the expression at `span`.
+    pub fn warn(&mut self, text: String, span: Span) {
+        self.annotations.add(AnnotationKind::Warning, text, span);
+    }
+
+    /// Raises an info about the expression at `span`.
+    pub fn info(&mut self, text: String, span: Span) {
+        self.annotations.add(AnnotationKind::Info, text, span);
     }
 
     /// Fails once the query's timeout has passed.

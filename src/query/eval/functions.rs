@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use crate::model::Labels;
 use crate::query::promql::{Call, Expr, Function};
 
+use super::annotation;
 use super::call::absent_sample;
 use super::engine::Engine;
 use super::error::EvalError;
@@ -94,6 +95,10 @@ pub(crate) fn eval_function(
                 _ => &[],
             };
             Value::Vector(vec![absent_sample(matchers)])
+        }
+        F::Sort | F::SortDesc | F::SortByLabel | F::SortByLabelDesc if engine.range_query => {
+            engine.warn(annotation::SORT_IN_RANGE_QUERY.to_string(), call.span);
+            Value::Vector(first_vector(engine, call, t_ms)?)
         }
         F::Sort | F::SortDesc => {
             let mut v = first_vector(engine, call, t_ms)?;

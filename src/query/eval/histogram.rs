@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use crate::model::{Labels, METRIC_NAME_LABEL};
-use crate::query::promql::Call;
+use crate::query::promql::{Call, Span};
 
+use super::annotation;
 use super::engine::Engine;
 use super::error::EvalError;
 use super::functions::scalar_arg;
@@ -20,14 +21,27 @@ pub struct Bucket {
     pub count: f64,
 }
 
-/// Groups a vector's bucket series by their labels without `le` and `__name__`.
-fn group_buckets(samples: Vec<Sample>) -> Vec<(Labels, Vec<Bucket>)> {
+/// The buckets of one output series.
+struct BucketGroup {
+    /// The labels without `le` and `__name__`.
+    labels: Labels,
+    /// The metric name of the bucket series, for annotations.
+    name: String,
+    buckets: Vec<Bucket>,
+}
+
+/// Groups a vector's bucket series by their labels without `le` and `__name__`;
+/// series without a parsable `le` are dropped with a warning at `span`.
+fn group_buckets(engine: &mut Engine<'_>, samples: Vec<Sample>, span: Span) -> Vec<BucketGroup> {
     let mut index: HashMap<Labels, usize> = HashMap::new();
-    let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
+    let mut groups: Vec<BucketGroup> = Vec::new();
     for s in samples {
         let Ok(upper_bound) = parse_le(s.labels.get("le")) else {
+            let text = annotation::bad_bucket_label(s.labels.metric_name(), s.labels.get("le"));
+            engine.warn(text, span);
             continue;
         };
+        let name = s.labels.metric_name().to_string();
         let mut labels = s.labels;
         labels.remove("le");
         labels.remove(METRIC_NAME_LABEL);
@@ -38,16 +52,37 @@ fn group_buckets(samples: Vec<Sample>) -> Vec<(Labels, Vec<Bucket>)> {
         match index.get(&labels) {
             Some(&i) => {
                 if let Some(g) = groups.get_mut(i) {
-                    g.1.push(bucket);
+                    g.buckets.push(bucket);
                 }
             }
             None => {
                 index.insert(labels.clone(), groups.len());
-                groups.push((labels, vec![bucket]));
+                groups.push(BucketGroup {
+                    labels,
+                    name,
+                    buckets: vec![bucket],
+                });
             }
         }
     }
     groups
+}
+
+/// The quantile of a group, with an info when its counts had to be made monotonic.
+fn group_quantile(engine: &mut Engine<'_>, q: f64, group: &BucketGroup, span: Span) -> f64 {
+    let mut buckets = group.buckets.clone();
+    let (value, forced) = bucket_quantile(q, &mut buckets);
+    if forced {
+        engine.info(annotation::forced_monotonicity(&group.name), span);
+    }
+    value
+}
+
+/// Warns about a quantile outside [0, 1].
+fn check_quantile(engine: &mut Engine<'_>, q: f64, span: Span) {
+    if q.is_nan() || !(0.0..=1.0).contains(&q) {
+        engine.warn(annotation::invalid_quantile(q), span);
+    }
 }
 
 fn parse_le(text: &str) -> Result<f64, std::num::ParseFloatError> {
@@ -65,18 +100,22 @@ pub(crate) fn histogram_quantile(
     t_ms: i64,
 ) -> Result<Value, EvalError> {
     let q = scalar_arg(engine, call, 0, t_ms)?;
+    if let Some(param) = call.args.first() {
+        check_quantile(engine, q, param.span());
+    }
     let Some(arg) = call.args.get(1) else {
         return Ok(Value::Vector(Vec::new()));
     };
     let samples = engine.eval_vector(arg, t_ms)?;
-    let out = group_buckets(samples)
-        .into_iter()
-        .map(|(labels, mut buckets)| Sample {
-            labels,
-            value: bucket_quantile(q, &mut buckets),
+    let mut out = Vec::new();
+    for group in group_buckets(engine, samples, arg.span()) {
+        let value = group_quantile(engine, q, &group, arg.span());
+        out.push(Sample {
+            labels: group.labels,
+            value,
             drop_name: false,
-        })
-        .collect();
+        });
+    }
     Ok(Value::Vector(out))
 }
 
@@ -88,27 +127,29 @@ pub(crate) fn histogram_quantiles(
 ) -> Result<Value, EvalError> {
     let label = super::functions::string_arg(engine, call, 1, t_ms)?;
     let mut quantiles = Vec::new();
-    for i in 2..call.args.len() {
-        quantiles.push(scalar_arg(engine, call, i, t_ms)?);
+    for (i, arg) in call.args.iter().enumerate().skip(2) {
+        let q = scalar_arg(engine, call, i, t_ms)?;
+        check_quantile(engine, q, arg.span());
+        quantiles.push(q);
     }
     let Some(arg) = call.args.first() else {
         return Ok(Value::Vector(Vec::new()));
     };
     let samples = engine.eval_vector(arg, t_ms)?;
     let mut out = Vec::new();
-    for (labels, buckets) in group_buckets(samples) {
-        if !labels.get(&label).is_empty() {
+    for group in group_buckets(engine, samples, arg.span()) {
+        if !group.labels.get(&label).is_empty() {
             return Err(EvalError::execution(
                 "vector cannot contain metrics with the same labelset",
             ));
         }
         for &q in &quantiles {
-            let mut labels = labels.clone();
+            let mut labels = group.labels.clone();
             labels.set(&label, &quantile_label(q));
-            let mut buckets = buckets.clone();
+            let value = group_quantile(engine, q, &group, arg.span());
             out.push(Sample {
                 labels,
-                value: bucket_quantile(q, &mut buckets),
+                value,
                 drop_name: false,
             });
         }
@@ -137,11 +178,11 @@ pub(crate) fn histogram_fraction(
         return Ok(Value::Vector(Vec::new()));
     };
     let samples = engine.eval_vector(arg, t_ms)?;
-    let out = group_buckets(samples)
+    let out = group_buckets(engine, samples, arg.span())
         .into_iter()
-        .map(|(labels, mut buckets)| Sample {
-            labels,
-            value: bucket_fraction(lower, upper, &mut buckets),
+        .map(|mut group| Sample {
+            value: bucket_fraction(lower, upper, &mut group.buckets),
+            labels: group.labels,
             drop_name: false,
         })
         .collect();
@@ -149,13 +190,15 @@ pub(crate) fn histogram_fraction(
 }
 
 /// Sorts, merges equal bounds, and forces the counts to be monotonic.
-fn prepare(buckets: &mut Vec<Bucket>) -> bool {
+///
+/// `None` when there is no +Inf bucket; else whether monotonicity had to be forced.
+fn prepare(buckets: &mut Vec<Bucket>) -> Option<bool> {
     buckets.sort_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound));
     if !buckets
         .last()
         .is_some_and(|b| b.upper_bound == f64::INFINITY)
     {
-        return false;
+        return None;
     }
     let mut merged: Vec<Bucket> = Vec::with_capacity(buckets.len());
     for &b in buckets.iter() {
@@ -177,30 +220,41 @@ fn prepare(buckets: &mut Vec<Bucket>) -> bool {
             previous = b.count;
         }
     }
+    let mut forced = false;
     let mut max = merged.first().map_or(0.0, |b| b.count);
     for b in merged.iter_mut().skip(1) {
         if b.count > max {
             max = b.count;
         } else if b.count < max {
             b.count = max;
+            forced = true;
         }
     }
     *buckets = merged;
-    true
+    Some(forced)
 }
 
-/// The `q`-quantile of classic buckets, interpolating linearly within a bucket.
-pub fn bucket_quantile(q: f64, buckets: &mut Vec<Bucket>) -> f64 {
+/// The `q`-quantile of classic buckets, interpolating linearly within a bucket,
+/// and whether the counts had to be forced monotonic.
+pub fn bucket_quantile(q: f64, buckets: &mut Vec<Bucket>) -> (f64, bool) {
     if q.is_nan() {
-        return f64::NAN;
+        return (f64::NAN, false);
     }
     if q < 0.0 {
-        return f64::NEG_INFINITY;
+        return (f64::NEG_INFINITY, false);
     }
     if q > 1.0 {
-        return f64::INFINITY;
+        return (f64::INFINITY, false);
     }
-    if !prepare(buckets) || buckets.len() < 2 {
+    let Some(forced) = prepare(buckets) else {
+        return (f64::NAN, false);
+    };
+    let observed = buckets.len() >= 2 && buckets.last().is_some_and(|b| b.count != 0.0);
+    (quantile_of_prepared(q, buckets), forced && observed)
+}
+
+fn quantile_of_prepared(q: f64, buckets: &[Bucket]) -> f64 {
+    if buckets.len() < 2 {
         return f64::NAN;
     }
     let n = buckets.len();
@@ -231,7 +285,7 @@ pub fn bucket_quantile(q: f64, buckets: &mut Vec<Bucket>) -> f64 {
 
 /// The fraction of observations between `lower` and `upper` in classic buckets.
 pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<Bucket>) -> f64 {
-    if !prepare(buckets) {
+    if prepare(buckets).is_none() {
         return f64::NAN;
     }
     let total = buckets.last().map_or(0.0, |b| b.count);
@@ -288,10 +342,10 @@ mod tests {
     #[test]
     fn quantile_interpolates_within_bucket() {
         let mut b = buckets(&[(1.0, 10.0), (2.0, 20.0), (f64::INFINITY, 20.0)]);
-        assert_eq!(bucket_quantile(0.5, &mut b), 1.0);
+        assert_eq!(bucket_quantile(0.5, &mut b), (1.0, false));
         let mut b = buckets(&[(1.0, 10.0), (2.0, 20.0), (f64::INFINITY, 20.0)]);
-        assert_eq!(bucket_quantile(0.75, &mut b), 1.5);
+        assert_eq!(bucket_quantile(0.75, &mut b), (1.5, false));
         let mut b = buckets(&[(1.0, 10.0), (2.0, 20.0)]);
-        assert!(bucket_quantile(0.5, &mut b).is_nan());
+        assert!(bucket_quantile(0.5, &mut b).0.is_nan());
     }
 }

@@ -11,6 +11,7 @@
 //! labels is an error, as in Prometheus.
 
 mod aggregate;
+pub mod annotation;
 mod binary;
 mod call;
 pub mod date;
@@ -28,6 +29,7 @@ use std::collections::HashMap;
 use crate::model::{Labels, METRIC_NAME_LABEL};
 use crate::query::promql::{Expr, ValueType};
 
+pub use annotation::{Annotation, AnnotationKind, Annotations};
 pub use error::{ErrorType, EvalError};
 pub use plan::{
     plan, FetchKind, FetchRequest, FetchResult, FetchedSeries, Grid, Plan, QueryParams,
@@ -37,12 +39,21 @@ pub use value::{Sample, Series, Value};
 
 use engine::Engine;
 
+/// A query's result and the annotations raised while computing it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryResult {
+    /// The value: a matrix for range queries.
+    pub value: Value,
+    /// Warnings and infos; render them with [`Annotation::render`] and the query text.
+    pub annotations: Annotations,
+}
+
 /// Evaluates `expr` at `params.start_ms` (an instant query).
 pub async fn instant_query<S: SeriesSource>(
     expr: &Expr,
     params: &QueryParams,
     source: &S,
-) -> Result<Value, EvalError> {
+) -> Result<QueryResult, EvalError> {
     let params = QueryParams {
         end_ms: params.start_ms,
         ..*params
@@ -51,7 +62,10 @@ pub async fn instant_query<S: SeriesSource>(
     let data = fetch(&plan, &params, source).await?;
     let mut engine = Engine::new(&params, &plan, &data);
     let value = engine.eval(expr, params.start_ms)?;
-    finish_instant(value)
+    Ok(QueryResult {
+        value: finish_instant(value)?,
+        annotations: engine.annotations,
+    })
 }
 
 /// Evaluates `expr` at every step from `params.start_ms` to `params.end_ms` (a range query).
@@ -59,7 +73,7 @@ pub async fn range_query<S: SeriesSource>(
     expr: &Expr,
     params: &QueryParams,
     source: &S,
-) -> Result<Value, EvalError> {
+) -> Result<QueryResult, EvalError> {
     let value_type = expr.value_type();
     if value_type != ValueType::Scalar && value_type != ValueType::Vector {
         return Err(EvalError::BadData(format!(
@@ -70,6 +84,7 @@ pub async fn range_query<S: SeriesSource>(
     let plan = plan(expr, params);
     let data = fetch(&plan, params, source).await?;
     let mut engine = Engine::new(params, &plan, &data);
+    engine.range_query = true;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut series: Vec<Series> = Vec::new();
     let mut total_points = 0usize;
@@ -108,7 +123,10 @@ pub async fn range_query<S: SeriesSource>(
         t += params.step_ms.max(1);
     }
     series.sort_by(|a, b| a.labels.cmp(&b.labels));
-    Ok(Value::Matrix(series))
+    Ok(QueryResult {
+        value: Value::Matrix(series),
+        annotations: engine.annotations,
+    })
 }
 
 async fn fetch<S: SeriesSource>(

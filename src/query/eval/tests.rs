@@ -31,7 +31,7 @@ fn instant(query: &str, time_ms: i64, params: QueryParams) -> Result<Value, Eval
         end_ms: time_ms,
         ..params
     };
-    block_on(instant_query(&expr, &params, &source()))
+    block_on(instant_query(&expr, &params, &source())).map(|r| r.value)
 }
 
 fn values(value: &Value) -> Vec<(String, f64)> {
@@ -124,7 +124,7 @@ fn sample_limit_and_range_order() {
         &QueryParams::range(0, 60_000, 30_000),
         &source(),
     ));
-    let Ok(Value::Matrix(series)) = range else {
+    let Ok(Value::Matrix(series)) = range.map(|r| r.value) else {
         panic!("range query must give a matrix");
     };
     let labels: Vec<String> = series.iter().map(|s| s.labels.to_string()).collect();
