@@ -163,15 +163,21 @@ fn vector_vector(
     let comparison = b.op.is_comparison();
     let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
     let mut out = Vec::new();
+    let no_labels = Labels::default();
     for s in &many {
         let sig = signature(&s.labels, matching);
-        let Some(other) = one_side.get(&sig) else {
-            continue;
+        let (other_labels, other_value) = match one_side.get(&sig) {
+            Some(other) => (&other.labels, other.value),
+            // `fill_right(v)`: a missing "one" side counts as `v` (experimental).
+            None => match matching.fill_right {
+                Some(fill) => (&no_labels, fill),
+                None => continue,
+            },
         };
         let (l, r) = if swapped {
-            (other.value, s.value)
+            (other_value, s.value)
         } else {
-            (s.value, other.value)
+            (s.value, other_value)
         };
         let inserted = matched.entry(sig).or_default();
         // Checked before filtering, so the error does not depend on the values.
@@ -189,7 +195,7 @@ fn vector_vector(
         } else if !keep {
             continue;
         }
-        let labels = result_labels(&s.labels, &other.labels, matching);
+        let labels = result_labels(&s.labels, other_labels, matching);
         if matching.card != Cardinality::OneToOne && !inserted.insert(labels.clone()) {
             return Err(EvalError::execution(
                 "multiple matches for labels: grouping labels must ensure unique matches",
@@ -201,7 +207,46 @@ fn vector_vector(
             drop_name: s.drop_name || !comparison || b.return_bool,
         });
     }
+    if let Some(fill) = matching.fill_left {
+        fill_missing_many(b, &one, fill, swapped, matching, &matched, &mut out);
+    }
     Ok(out)
+}
+
+/// `fill_left(v)` (experimental): a "one" side series without any match meets `v`,
+/// and the result carries its matching labels.
+fn fill_missing_many(
+    b: &Binary,
+    one: &[Sample],
+    fill: f64,
+    swapped: bool,
+    matching: &VectorMatching,
+    matched: &HashMap<Labels, HashSet<Labels>>,
+    out: &mut Vec<Sample>,
+) {
+    let mut done = HashSet::new();
+    for o in one {
+        let sig = signature(&o.labels, matching);
+        if matched.contains_key(&sig) || !done.insert(sig.clone()) {
+            continue;
+        }
+        let (l, r) = if swapped {
+            (o.value, fill)
+        } else {
+            (fill, o.value)
+        };
+        let (mut value, keep) = apply(b.op, l, r);
+        if b.return_bool {
+            value = if keep { 1.0 } else { 0.0 };
+        } else if !keep {
+            continue;
+        }
+        out.push(Sample {
+            labels: sig,
+            value,
+            drop_name: true,
+        });
+    }
 }
 
 fn result_labels(many: &Labels, one: &Labels, matching: &VectorMatching) -> Labels {
