@@ -122,12 +122,17 @@ fn rollup_samples(
         Expr::MatrixSelector(ms) => {
             let key = engine.key(ms.selector.at, t_ms);
             let series = engine.matrix_selector(ms, t_ms)?;
-            (series, key, key - ms.selector.offset_ms, ms.range_ms)
+            (
+                series,
+                key,
+                key.saturating_sub(ms.selector.offset_ms),
+                ms.range_ms,
+            )
         }
         Expr::Subquery(sq) => {
             let key = engine.key(sq.at, t_ms);
             let series = engine.subquery(sq, t_ms)?;
-            (series, key, key - sq.offset_ms, sq.range_ms)
+            (series, key, key.saturating_sub(sq.offset_ms), sq.range_ms)
         }
         other => {
             let series = engine.eval_matrix(other, t_ms)?;
@@ -137,7 +142,7 @@ fn rollup_samples(
     // Prometheus anchors predict_linear at the step time, even under `@`.
     let _ = key;
     let window = Window {
-        start_ms: window_end - range,
+        start_ms: window_end.saturating_sub(range),
         end_ms: window_end,
         eval_ms: t_ms,
     };

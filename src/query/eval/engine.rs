@@ -193,8 +193,8 @@ impl<'a> Engine<'a> {
         t_ms: i64,
     ) -> Result<Vec<Series>, EvalError> {
         let key = self.key(ms.selector.at, t_ms);
-        let end = key - ms.selector.offset_ms;
-        let start = end - ms.range_ms;
+        let end = key.saturating_sub(ms.selector.offset_ms);
+        let start = end.saturating_sub(ms.range_ms);
         let Some((result, FetchKind::Raw { .. })) = self.fetched(ms) else {
             return Ok(Vec::new());
         };
@@ -295,7 +295,10 @@ impl<'a> Engine<'a> {
             }
             self.check_samples(total)?;
             self.check_deadline()?;
-            ti += inner.step_ms;
+            match ti.checked_add(inner.step_ms) {
+                Some(next) => ti = next,
+                None => break,
+            }
         }
         Ok(out)
     }

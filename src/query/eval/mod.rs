@@ -58,7 +58,7 @@ pub async fn instant_query<S: SeriesSource>(
         end_ms: params.start_ms,
         ..*params
     };
-    let plan = plan(expr, &params);
+    let plan = plan(expr, &params)?;
     let data = fetch(&plan, &params, source).await?;
     let mut engine = Engine::new(&params, &plan, &data);
     let value = engine.eval(expr, params.start_ms)?;
@@ -81,7 +81,7 @@ pub async fn range_query<S: SeriesSource>(
             value_type.documented_name()
         )));
     }
-    let plan = plan(expr, params);
+    let plan = plan(expr, params)?;
     let data = fetch(&plan, params, source).await?;
     let mut engine = Engine::new(params, &plan, &data);
     engine.range_query = true;
@@ -120,7 +120,10 @@ pub async fn range_query<S: SeriesSource>(
                 target.points.push((t, s.value));
             }
         }
-        t += params.step_ms.max(1);
+        match t.checked_add(params.step_ms.max(1)) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     series.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(QueryResult {

@@ -12,6 +12,8 @@ use crate::model::Matcher;
 use crate::query::promql::{At, Call, Expr, Function, MatrixSelector, VectorSelector};
 use crate::query::rollup::{RollupFunction, RollupGrid};
 
+use super::error::EvalError;
+
 /// The time frame and settings of one query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueryParams {
@@ -149,10 +151,15 @@ pub struct Grid {
 }
 
 /// Plans the fetches of `expr` evaluated over `params`' grid.
-pub fn plan(expr: &Expr, params: &QueryParams) -> Plan {
+///
+/// Fails when one grid has more steps than `params.max_samples`: each step can
+/// hold a sample per series, so such a query could never stay within the limit
+/// (this also bounds the work of series-less subqueries like `x[1y:1ms]`).
+pub fn plan(expr: &Expr, params: &QueryParams) -> Result<Plan, EvalError> {
     let mut planner = Planner {
         params,
         plan: Plan::default(),
+        too_large: false,
     };
     let grid = Grid {
         start_ms: params.start_ms,
@@ -160,7 +167,28 @@ pub fn plan(expr: &Expr, params: &QueryParams) -> Plan {
         step_ms: params.step_ms.max(1),
     };
     planner.walk(expr, grid);
-    planner.plan
+    if planner.too_large {
+        return Err(EvalError::TooManySamples {
+            limit: params.max_samples,
+        });
+    }
+    Ok(planner.plan)
+}
+
+impl Grid {
+    /// How many evaluation times the grid holds.
+    pub fn len(&self) -> u64 {
+        if self.start_ms > self.end_ms {
+            return 0;
+        }
+        let span = self.end_ms.abs_diff(self.start_ms);
+        span / self.step_ms.max(1).unsigned_abs() + 1
+    }
+
+    /// Whether the grid holds no time.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The rollup a shard can compute for a function applied directly to a range selector.
@@ -233,11 +261,17 @@ pub(crate) fn resolve_at(at: Option<At>, grid: Grid, params: &QueryParams) -> Gr
 /// `step` in `(first - offset - range, last - offset]`.
 pub(crate) fn subquery_grid(outer: Grid, range_ms: i64, step_ms: i64, offset_ms: i64) -> Grid {
     let step_ms = step_ms.max(1);
-    let lowest = outer.start_ms - offset_ms - range_ms;
-    let start_ms = lowest.div_euclid(step_ms) * step_ms + step_ms;
+    let lowest = outer
+        .start_ms
+        .saturating_sub(offset_ms)
+        .saturating_sub(range_ms);
+    let start_ms = lowest
+        .div_euclid(step_ms)
+        .saturating_mul(step_ms)
+        .saturating_add(step_ms);
     Grid {
         start_ms,
-        end_ms: outer.end_ms - offset_ms,
+        end_ms: outer.end_ms.saturating_sub(offset_ms),
         step_ms,
     }
 }
@@ -245,10 +279,16 @@ pub(crate) fn subquery_grid(outer: Grid, range_ms: i64, step_ms: i64, offset_ms:
 struct Planner<'p> {
     params: &'p QueryParams,
     plan: Plan,
+    /// Set when some grid exceeds the sample limit.
+    too_large: bool,
 }
 
 impl Planner<'_> {
     fn walk(&mut self, expr: &Expr, grid: Grid) {
+        if grid.len() > self.params.max_samples as u64 {
+            self.too_large = true;
+            return;
+        }
         match expr {
             Expr::Number(_) | Expr::String(_) => {}
             Expr::VectorSelector(vs) => self.instant(vs, grid, RollupFunction::Latest),
@@ -342,8 +382,11 @@ impl Planner<'_> {
         let keys = resolve_at(ms.selector.at, grid, self.params);
         let offset = ms.selector.offset_ms;
         let kind = FetchKind::Raw {
-            start_ms: keys.start_ms - offset - ms.range_ms,
-            end_ms: keys.end_ms - offset,
+            start_ms: keys
+                .start_ms
+                .saturating_sub(offset)
+                .saturating_sub(ms.range_ms),
+            end_ms: keys.end_ms.saturating_sub(offset),
         };
         self.push(node_key(ms), &ms.selector.matchers, kind);
     }
@@ -367,7 +410,9 @@ mod tests {
         let Ok(expr) = parse("rate(a[5m] offset 1m) / c") else {
             panic!("query must parse");
         };
-        let planned = plan(&expr, &QueryParams::range(600_000, 900_000, 60_000));
+        let Ok(planned) = plan(&expr, &QueryParams::range(600_000, 900_000, 60_000)) else {
+            panic!("plan must succeed");
+        };
         assert_eq!(planned.requests.len(), 2);
         assert!(matches!(
             planned.requests[0].kind,
@@ -384,7 +429,9 @@ mod tests {
         let Ok(expr) = parse("max_over_time(a[10m:1m] @ 1000)") else {
             panic!("query must parse");
         };
-        let planned = plan(&expr, &QueryParams::instant(0));
+        let Ok(planned) = plan(&expr, &QueryParams::instant(0)) else {
+            panic!("plan must succeed");
+        };
         assert!(matches!(
             planned.requests[0].kind,
             FetchKind::Rollup {

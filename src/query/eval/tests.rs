@@ -143,3 +143,29 @@ fn sample_limit_and_range_order() {
     ));
     assert!(matches!(refused, Err(EvalError::BadData(_))));
 }
+
+#[test]
+fn extreme_times_do_not_overflow() {
+    for query in [
+        "a @ 9223372036854",
+        "rate(a[5m] @ -9223372036854)",
+        "max_over_time(a[1h:1m] @ 9223372036854 offset -1000w)",
+        "a offset 100000w",
+    ] {
+        // Parse errors are fine; evaluation must not panic.
+        if let Ok(expr) = parse(query) {
+            let params = QueryParams::range(0, 120_000, 60_000);
+            let _ = block_on(range_query(&expr, &params, &source()));
+            let _ = block_on(instant_query(&expr, &QueryParams::instant(0), &source()));
+        }
+    }
+}
+
+#[test]
+fn huge_subquery_grids_are_refused() {
+    let Ok(expr) = parse("max_over_time(nothing[10000w:1ms])") else {
+        panic!("query must parse");
+    };
+    let result = block_on(instant_query(&expr, &QueryParams::instant(0), &source()));
+    assert!(matches!(result, Err(EvalError::TooManySamples { .. })));
+}

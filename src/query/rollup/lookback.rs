@@ -16,7 +16,7 @@ pub fn latest_index(
     let index = after.checked_sub(1)?;
     let t = *timestamps.get(index)?;
     let v = *values.get(index)?;
-    if t <= end_ms - lookback_ms || is_stale_nan(v) {
+    if t <= end_ms.saturating_sub(lookback_ms) || is_stale_nan(v) {
         return None;
     }
     Some(index)

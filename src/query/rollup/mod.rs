@@ -125,7 +125,7 @@ pub fn evaluate(
             timestamps,
             values,
             window.end_ms,
-            window.end_ms - window.start_ms,
+            window.end_ms.saturating_sub(window.start_ms),
         );
         return Ok(latest.map(|(t, v)| {
             if function == RollupFunction::Latest {
@@ -232,16 +232,19 @@ pub fn evaluate_grid(
     debug_assert!(grid.step_ms > 0, "rollup grid step must be positive");
     let mut t = grid.start_ms;
     while t <= grid.end_ms {
-        let end_ms = t - grid.offset_ms;
+        let end_ms = t.saturating_sub(grid.offset_ms);
         let window = Window {
-            start_ms: end_ms - grid.range_ms,
+            start_ms: end_ms.saturating_sub(grid.range_ms),
             end_ms,
             eval_ms: t,
         };
         if let Some(v) = evaluate(function, params, timestamps, values, window, scratch)? {
             out.push((t, v));
         }
-        t += grid.step_ms.max(1);
+        match t.checked_add(grid.step_ms.max(1)) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     Ok(())
 }

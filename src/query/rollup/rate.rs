@@ -30,8 +30,8 @@ pub fn extrapolated_rate(
     }
     let sampled_interval = (last_t - first_t) as f64 / 1000.0;
     let average_between = sampled_interval / (values.len() - 1) as f64;
-    let mut to_start = (first_t - start_ms) as f64 / 1000.0;
-    let mut to_end = (end_ms - last_t) as f64 / 1000.0;
+    let mut to_start = first_t.saturating_sub(start_ms) as f64 / 1000.0;
+    let mut to_end = end_ms.saturating_sub(last_t) as f64 / 1000.0;
     let threshold = average_between * 1.1;
     if to_start >= threshold {
         to_start = average_between / 2.0;
@@ -48,7 +48,7 @@ pub fn extrapolated_rate(
     }
     let mut factor = (sampled_interval + to_start + to_end) / sampled_interval;
     if is_rate {
-        factor /= (end_ms - start_ms) as f64 / 1000.0;
+        factor /= end_ms.saturating_sub(start_ms) as f64 / 1000.0;
     }
     Some(result * factor)
 }
