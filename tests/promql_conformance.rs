@@ -25,7 +25,7 @@ use script::{parse_script, Command, Eval};
 const SKIPS: &str = include_str!("promql_conformance/skips.txt");
 const FLOOR: &str = include_str!("promql_conformance/floor.txt");
 /// Failures printed in full; the rest are only counted (keeps CI logs readable).
-const MAX_PRINTED_FAILURES: usize = 400;
+const MAX_PRINTED_FAILURES: usize = 60;
 /// Prometheus' test harness limit on samples per query.
 const MAX_SAMPLES: usize = 10_000;
 
@@ -554,6 +554,74 @@ struct Counts {
     skipped: usize,
 }
 
+/// What the commands of one script have set up so far.
+#[derive(Default)]
+struct ScriptState {
+    storage: TestStorage,
+    /// Base names of the native histograms `load_with_nhcb` would derive.
+    nhcb_names: Vec<String>,
+    /// Series that hold native histogram samples.
+    histogram_series: Vec<Labels>,
+}
+
+impl ScriptState {
+    fn clear(&mut self) {
+        self.storage.clear();
+        self.nhcb_names.clear();
+        self.histogram_series.clear();
+    }
+
+    fn load(&mut self, series: &[script::LoadedSeries], nhcb: bool) {
+        let histograms = series.iter().filter(|s| s.histogram);
+        self.histogram_series
+            .extend(histograms.map(|s| s.labels.clone()));
+        if nhcb {
+            let names = series
+                .iter()
+                .filter_map(|s| nhcb_name(s.labels.metric_name()));
+            self.nhcb_names.extend(names);
+        }
+        self.storage.load(series);
+    }
+}
+
+/// Runs one script; prints failures while `printed` is below the cap.
+fn run_file(file: &str, text: &str, rules: &[Skip], printed: &mut usize) -> Counts {
+    let mut counts = Counts::default();
+    let mut state = ScriptState::default();
+    for command in parse_script(text) {
+        let eval = match command {
+            Command::Clear => {
+                state.clear();
+                continue;
+            }
+            Command::Load(series, nhcb) => {
+                state.load(&series, nhcb);
+                continue;
+            }
+            Command::Eval(eval) => eval,
+        };
+        let skipped = rules
+            .iter()
+            .any(|r| r.applies(file, &eval, &state.nhcb_names, &state.histogram_series));
+        if skipped {
+            counts.skipped += 1;
+            continue;
+        }
+        match run_eval(&state.storage, &eval) {
+            Ok(()) => counts.passed += 1,
+            Err(diff) => {
+                counts.failed += 1;
+                if *printed < MAX_PRINTED_FAILURES {
+                    *printed += 1;
+                    println!("FAIL {file}:{}: {}\n    {diff}", eval.line, eval.query);
+                }
+            }
+        }
+    }
+    counts
+}
+
 #[test]
 fn prometheus_promql_test_scripts() {
     let Some(dir) = scripts_dir() else {
@@ -572,57 +640,9 @@ fn prometheus_promql_test_scripts() {
         let file = path
             .file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
+            .unwrap_or_default();
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let mut counts = Counts::default();
-        let mut storage = TestStorage::default();
-        let mut nhcb_names: Vec<String> = Vec::new();
-        let mut histogram_series: Vec<Labels> = Vec::new();
-        for command in parse_script(&text) {
-            match command {
-                Command::Clear => {
-                    storage.clear();
-                    nhcb_names.clear();
-                    histogram_series.clear();
-                }
-                Command::Load(series, nhcb) => {
-                    histogram_series.extend(
-                        series
-                            .iter()
-                            .filter(|s| s.histogram)
-                            .map(|s| s.labels.clone()),
-                    );
-                    if nhcb {
-                        nhcb_names.extend(
-                            series
-                                .iter()
-                                .filter_map(|s| nhcb_name(s.labels.metric_name())),
-                        );
-                    }
-                    storage.load(&series);
-                }
-                Command::Eval(eval) => {
-                    if rules
-                        .iter()
-                        .any(|r| r.applies(&file, &eval, &nhcb_names, &histogram_series))
-                    {
-                        counts.skipped += 1;
-                        continue;
-                    }
-                    match run_eval(&storage, &eval) {
-                        Ok(()) => counts.passed += 1,
-                        Err(diff) => {
-                            counts.failed += 1;
-                            if printed < MAX_PRINTED_FAILURES {
-                                printed += 1;
-                                println!("FAIL {file}:{}: {}\n    {diff}", eval.line, eval.query);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let counts = run_file(file, &text, &rules, &mut printed);
         println!(
             "{file}: {} passed, {} failed, {} skipped",
             counts.passed, counts.failed, counts.skipped

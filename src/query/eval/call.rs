@@ -2,7 +2,7 @@
 //! instant-vector and scalar functions in [`super::functions`].
 
 use crate::model::{Labels, MatchOp, Matcher, METRIC_NAME_LABEL};
-use crate::query::promql::{Call, Expr, Function};
+use crate::query::promql::{Call, Expr, Function, ValueType};
 use crate::query::rollup::{self, RollupFunction, Window};
 
 use super::annotation;
@@ -103,12 +103,21 @@ fn rollup_samples(
                 .collect());
         }
     }
-    // Not pushed down: compute here from raw samples or subquery points.
+    rollup_locally(engine, call, function, t_ms)
+}
+
+/// A rollup not pushed down: computed here from raw samples or subquery points.
+fn rollup_locally(
+    engine: &mut Engine<'_>,
+    call: &Call,
+    function: RollupFunction,
+    t_ms: i64,
+) -> Result<Vec<Sample>, EvalError> {
     let mut params = Vec::new();
     let mut matrix = None;
     for arg in &call.args {
         match arg.value_type() {
-            crate::query::promql::ValueType::Matrix if matrix.is_none() => matrix = Some(arg),
+            ValueType::Matrix if matrix.is_none() => matrix = Some(arg),
             _ => params.push(engine.eval_scalar(arg, t_ms)?),
         }
     }
@@ -118,34 +127,8 @@ fn rollup_samples(
             call.func.name
         )));
     };
-    let (series, key, window_end, range) = match arg.unparen() {
-        Expr::MatrixSelector(ms) => {
-            let key = engine.key(ms.selector.at, t_ms);
-            let series = engine.matrix_selector(ms, t_ms)?;
-            (
-                series,
-                key,
-                key.saturating_sub(ms.selector.offset_ms),
-                ms.range_ms,
-            )
-        }
-        Expr::Subquery(sq) => {
-            let key = engine.key(sq.at, t_ms);
-            let series = engine.subquery(sq, t_ms)?;
-            (series, key, key.saturating_sub(sq.offset_ms), sq.range_ms)
-        }
-        other => {
-            let series = engine.eval_matrix(other, t_ms)?;
-            (series, t_ms, t_ms, 0)
-        }
-    };
-    // Prometheus anchors predict_linear at the step time, even under `@`.
-    let _ = key;
-    let window = Window {
-        start_ms: window_end.saturating_sub(range),
-        end_ms: window_end,
-        eval_ms: t_ms,
-    };
+    let (series, window) = range_argument(engine, arg, t_ms)?;
+    let drop_name = !keeps_name(function);
     let mut out = Vec::with_capacity(series.len());
     let (mut ts, mut vs, mut sort) = (Vec::new(), Vec::new(), Vec::new());
     for s in series {
@@ -166,6 +149,34 @@ fn rollup_samples(
         }
     }
     Ok(out)
+}
+
+/// The series of a range-vector argument at `t_ms` and the window they cover.
+fn range_argument(
+    engine: &mut Engine<'_>,
+    arg: &Expr,
+    t_ms: i64,
+) -> Result<(Vec<Series>, Window), EvalError> {
+    let (series, window_end, range) = match arg.unparen() {
+        Expr::MatrixSelector(ms) => {
+            let key = engine.key(ms.selector.at, t_ms);
+            let end = key.saturating_sub(ms.selector.offset_ms);
+            (engine.matrix_selector(ms, t_ms)?, end, ms.range_ms)
+        }
+        Expr::Subquery(sq) => {
+            let key = engine.key(sq.at, t_ms);
+            let end = key.saturating_sub(sq.offset_ms);
+            (engine.subquery(sq, t_ms)?, end, sq.range_ms)
+        }
+        other => (engine.eval_matrix(other, t_ms)?, t_ms, 0),
+    };
+    // Prometheus anchors predict_linear at the step time, even under `@`.
+    let window = Window {
+        start_ms: window_end.saturating_sub(range),
+        end_ms: window_end,
+        eval_ms: t_ms,
+    };
+    Ok((series, window))
 }
 
 fn absent_over_time(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<Value, EvalError> {

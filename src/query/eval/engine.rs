@@ -10,7 +10,7 @@ use crate::query::promql::{At, Expr, MatrixSelector, Span, Subquery, UnaryOp, Ve
 use super::annotation::{AnnotationKind, Annotations};
 use super::error::EvalError;
 use super::plan::{resolve_at, subquery_grid, FetchKind, FetchResult, Grid, Plan, QueryParams};
-use super::value::{Sample, Series, Value};
+use super::value::{Sample, Series, SeriesBuilder, Value};
 use super::{aggregate, binary, call};
 
 /// Evaluates expressions over the fetched data of one plan.
@@ -245,61 +245,48 @@ impl<'a> Engine<'a> {
             step_ms: 1,
         };
         let inner = subquery_grid(outer, sq.range_ms, step, sq.offset_ms);
-        let mut index: HashMap<(Labels, bool), usize> = HashMap::new();
-        let mut out: Vec<Series> = Vec::new();
-        let mut total = 0usize;
         let node = std::ptr::from_ref(sq) as usize;
         // Steps before this window are not asked for again while time moves forward.
         if let Some(cache) = self.subquery_cache.get_mut(&node) {
             *cache = cache.split_off(&inner.start_ms);
         }
+        let mut builder = SeriesBuilder::default();
+        let mut total = 0usize;
         let mut ti = inner.start_ms;
         while ti <= inner.end_ms {
-            let cached = self
-                .subquery_cache
-                .get(&node)
-                .and_then(|c| c.get(&ti))
-                .cloned();
-            let samples = match cached {
-                Some(samples) => samples,
-                None => {
-                    let samples = self.eval_vector(&sq.expr, ti)?;
-                    // An instant query evaluates each inner step once anyway.
-                    if self.params.end_ms > self.params.start_ms {
-                        self.subquery_cache
-                            .entry(node)
-                            .or_default()
-                            .insert(ti, samples.clone());
-                    }
-                    samples
-                }
-            };
-            for sample in samples {
-                total += 1;
-                let id = (sample.labels, sample.drop_name);
-                match index.get(&id) {
-                    Some(&i) => {
-                        if let Some(s) = out.get_mut(i) {
-                            s.points.push((ti, sample.value));
-                        }
-                    }
-                    None => {
-                        index.insert(id.clone(), out.len());
-                        out.push(Series {
-                            labels: id.0,
-                            points: vec![(ti, sample.value)],
-                            drop_name: id.1,
-                        });
-                    }
-                }
-            }
+            let samples = self.subquery_step(sq, node, ti)?;
+            total += samples.len();
             self.check_samples(total)?;
             self.check_deadline()?;
+            for sample in samples {
+                builder.push(ti, sample);
+            }
             match ti.checked_add(inner.step_ms) {
                 Some(next) => ti = next,
                 None => break,
             }
         }
-        Ok(out)
+        Ok(builder.finish())
+    }
+
+    /// The inner expression of a subquery at one inner step, remembered in range queries.
+    fn subquery_step(
+        &mut self,
+        sq: &Subquery,
+        node: usize,
+        ti: i64,
+    ) -> Result<Vec<Sample>, EvalError> {
+        if let Some(samples) = self.subquery_cache.get(&node).and_then(|c| c.get(&ti)) {
+            return Ok(samples.clone());
+        }
+        let samples = self.eval_vector(&sq.expr, ti)?;
+        // An instant query evaluates each inner step once anyway.
+        if self.params.end_ms > self.params.start_ms {
+            self.subquery_cache
+                .entry(node)
+                .or_default()
+                .insert(ti, samples.clone());
+        }
+        Ok(samples)
     }
 }

@@ -25,109 +25,29 @@ pub(crate) fn eval_function(
         let v = first_vector(engine, call, t_ms)?;
         return Ok(map(v, f));
     }
-    let value = match function {
-        F::Pi => Value::Scalar(std::f64::consts::PI),
-        F::Start => Value::Scalar(engine.params.start_ms as f64 / 1000.0),
-        F::End => Value::Scalar(engine.params.end_ms as f64 / 1000.0),
-        F::Step => Value::Scalar(engine.params.step_ms as f64 / 1000.0),
-        F::Range => Value::Scalar((engine.params.end_ms - engine.params.start_ms) as f64 / 1000.0),
-        F::MinOf | F::MaxOf => {
-            let a = scalar_arg(engine, call, 0, t_ms)?;
-            let b = scalar_arg(engine, call, 1, t_ms)?;
-            Value::Scalar(if function == F::MinOf {
-                go_min(a, b)
-            } else {
-                go_max(a, b)
-            })
+    match function {
+        F::Pi | F::Start | F::End | F::Step | F::Range | F::Time | F::MinOf | F::MaxOf => {
+            scalar_function(engine, call, t_ms).map(Value::Scalar)
         }
-        F::Time => Value::Scalar(t_ms as f64 / 1000.0),
         F::Scalar => {
             let v = first_vector(engine, call, t_ms)?;
-            match v.as_slice() {
-                [only] => Value::Scalar(only.value),
-                _ => Value::Scalar(f64::NAN),
-            }
+            Ok(Value::Scalar(match v.as_slice() {
+                [only] => only.value,
+                _ => f64::NAN,
+            }))
         }
         F::Vector => {
             let v = scalar_arg(engine, call, 0, t_ms)?;
-            Value::Vector(vec![Sample {
-                labels: Labels::default(),
-                value: v,
-                drop_name: false,
-            }])
+            Ok(Value::Vector(vec![unlabelled(v)]))
         }
-        F::Round => {
-            let to_nearest = if call.args.len() > 1 {
-                scalar_arg(engine, call, 1, t_ms)?
-            } else {
-                1.0
-            };
-            let inverse = 1.0 / to_nearest;
-            let v = first_vector(engine, call, t_ms)?;
-            map(v, move |x| (x * inverse + 0.5).floor() / inverse)
-        }
-        F::Clamp => {
-            let v = first_vector(engine, call, t_ms)?;
-            let min = scalar_arg(engine, call, 1, t_ms)?;
-            let max = scalar_arg(engine, call, 2, t_ms)?;
-            if max < min {
-                return Ok(Value::Vector(Vec::new()));
-            }
-            map(v, move |x| go_max(min, go_min(max, x)))
-        }
-        F::ClampMax => {
-            let v = first_vector(engine, call, t_ms)?;
-            let max = scalar_arg(engine, call, 1, t_ms)?;
-            map(v, move |x| go_min(max, x))
-        }
-        F::ClampMin => {
-            let v = first_vector(engine, call, t_ms)?;
-            let min = scalar_arg(engine, call, 1, t_ms)?;
-            map(v, move |x| go_max(min, x))
-        }
-        F::Absent => {
-            let v = first_vector(engine, call, t_ms)?;
-            if !v.is_empty() {
-                return Ok(Value::Vector(Vec::new()));
-            }
-            let matchers = match call.args.first().map(Expr::unparen) {
-                Some(Expr::VectorSelector(vs)) => vs.matchers.as_slice(),
-                _ => &[],
-            };
-            Value::Vector(vec![absent_sample(matchers)])
-        }
-        F::Sort | F::SortDesc | F::SortByLabel | F::SortByLabelDesc if engine.range_query => {
-            engine.warn(annotation::SORT_IN_RANGE_QUERY.to_string(), call.span);
-            Value::Vector(first_vector(engine, call, t_ms)?)
-        }
-        F::Sort | F::SortDesc => {
-            let mut v = first_vector(engine, call, t_ms)?;
-            let descending = function == F::SortDesc;
-            v.sort_by(|a, b| sort_order(a.value, b.value, descending));
-            Value::Vector(v)
-        }
-        F::SortByLabel | F::SortByLabelDesc => {
-            let mut v = first_vector(engine, call, t_ms)?;
-            let mut names = Vec::new();
-            for i in 1..call.args.len() {
-                names.push(string_arg(engine, call, i, t_ms)?);
-            }
-            let descending = function == F::SortByLabelDesc;
-            v.sort_by(|a, b| {
-                let order = label_order(&a.labels, &b.labels, &names);
-                if descending {
-                    order.reverse()
-                } else {
-                    order
-                }
-            });
-            Value::Vector(v)
-        }
-        F::LabelReplace => label_functions::label_replace(engine, call, t_ms)?,
-        F::LabelJoin => label_functions::label_join(engine, call, t_ms)?,
-        F::HistogramQuantile => histogram::histogram_quantile(engine, call, t_ms)?,
-        F::HistogramFraction => histogram::histogram_fraction(engine, call, t_ms)?,
-        F::HistogramQuantiles => histogram::histogram_quantiles(engine, call, t_ms)?,
+        F::Round | F::Clamp | F::ClampMax | F::ClampMin => bounding_function(engine, call, t_ms),
+        F::Absent => absent(engine, call, t_ms),
+        F::Sort | F::SortDesc | F::SortByLabel | F::SortByLabelDesc => sort(engine, call, t_ms),
+        F::LabelReplace => label_functions::label_replace(engine, call, t_ms),
+        F::LabelJoin => label_functions::label_join(engine, call, t_ms),
+        F::HistogramQuantile => histogram::histogram_quantile(engine, call, t_ms),
+        F::HistogramFraction => histogram::histogram_fraction(engine, call, t_ms),
+        F::HistogramQuantiles => histogram::histogram_quantiles(engine, call, t_ms),
         F::HistogramAvg
         | F::HistogramCount
         | F::HistogramSum
@@ -135,7 +55,7 @@ pub(crate) fn eval_function(
         | F::HistogramStdvar => {
             // Float samples are not native histograms: these functions ignore them.
             first_vector(engine, call, t_ms)?;
-            Value::Vector(Vec::new())
+            Ok(Value::Vector(Vec::new()))
         }
         F::Year
         | F::Month
@@ -146,24 +66,126 @@ pub(crate) fn eval_function(
         | F::Hour
         | F::Minute => {
             let v = if call.args.is_empty() {
-                vec![Sample {
-                    labels: Labels::default(),
-                    value: t_ms as f64 / 1000.0,
-                    drop_name: false,
-                }]
+                vec![unlabelled(t_ms as f64 / 1000.0)]
             } else {
                 first_vector(engine, call, t_ms)?
             };
-            map(v, move |x| date::date_part(function, x))
+            Ok(map(v, move |x| date::date_part(function, x)))
+        }
+        _ => Err(EvalError::execution(format!(
+            "function \"{}\" is not supported",
+            call.func.name
+        ))),
+    }
+}
+
+/// A sample without labels.
+fn unlabelled(value: f64) -> Sample {
+    Sample {
+        labels: Labels::default(),
+        value,
+        drop_name: false,
+    }
+}
+
+/// Functions of the query frame and of scalars: `pi`, `time`, `start`, `end`,
+/// `step`, `range`, `min_of`, `max_of`.
+fn scalar_function(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<f64, EvalError> {
+    let params = engine.params;
+    let seconds = |ms: i64| ms as f64 / 1000.0;
+    Ok(match call.func.function {
+        Function::Pi => std::f64::consts::PI,
+        Function::Time => seconds(t_ms),
+        Function::Start => seconds(params.start_ms),
+        Function::End => seconds(params.end_ms),
+        Function::Step => seconds(params.step_ms),
+        Function::Range => seconds(params.end_ms - params.start_ms),
+        Function::MinOf => go_min(
+            scalar_arg(engine, call, 0, t_ms)?,
+            scalar_arg(engine, call, 1, t_ms)?,
+        ),
+        _ => go_max(
+            scalar_arg(engine, call, 0, t_ms)?,
+            scalar_arg(engine, call, 1, t_ms)?,
+        ),
+    })
+}
+
+/// `round`, `clamp`, `clamp_min`, `clamp_max`.
+fn bounding_function(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<Value, EvalError> {
+    let v = first_vector(engine, call, t_ms)?;
+    Ok(match call.func.function {
+        Function::Round => {
+            let to_nearest = if call.args.len() > 1 {
+                scalar_arg(engine, call, 1, t_ms)?
+            } else {
+                1.0
+            };
+            let inverse = 1.0 / to_nearest;
+            map(v, move |x| (x * inverse + 0.5).floor() / inverse)
+        }
+        Function::Clamp => {
+            let min = scalar_arg(engine, call, 1, t_ms)?;
+            let max = scalar_arg(engine, call, 2, t_ms)?;
+            if max < min {
+                return Ok(Value::Vector(Vec::new()));
+            }
+            map(v, move |x| go_max(min, go_min(max, x)))
+        }
+        Function::ClampMax => {
+            let max = scalar_arg(engine, call, 1, t_ms)?;
+            map(v, move |x| go_min(max, x))
         }
         _ => {
-            return Err(EvalError::execution(format!(
-                "function \"{}\" is not supported",
-                call.func.name
-            )))
+            let min = scalar_arg(engine, call, 1, t_ms)?;
+            map(v, move |x| go_max(min, x))
         }
+    })
+}
+
+/// `absent(v)`: one sample labelled from the selector's equality matchers when `v` is empty.
+fn absent(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<Value, EvalError> {
+    let v = first_vector(engine, call, t_ms)?;
+    if !v.is_empty() {
+        return Ok(Value::Vector(Vec::new()));
+    }
+    let matchers = match call.args.first().map(Expr::unparen) {
+        Some(Expr::VectorSelector(vs)) => vs.matchers.as_slice(),
+        _ => &[],
     };
-    Ok(value)
+    Ok(Value::Vector(vec![absent_sample(matchers)]))
+}
+
+/// `sort`, `sort_desc`, `sort_by_label`, `sort_by_label_desc` (no-ops with a warning in range queries).
+fn sort(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<Value, EvalError> {
+    let mut v = first_vector(engine, call, t_ms)?;
+    if engine.range_query {
+        engine.warn(annotation::SORT_IN_RANGE_QUERY.to_string(), call.span);
+        return Ok(Value::Vector(v));
+    }
+    let function = call.func.function;
+    match function {
+        Function::Sort | Function::SortDesc => {
+            let descending = function == Function::SortDesc;
+            v.sort_by(|a, b| sort_order(a.value, b.value, descending));
+        }
+        _ => {
+            let mut names = Vec::new();
+            for i in 1..call.args.len() {
+                names.push(string_arg(engine, call, i, t_ms)?);
+            }
+            let descending = function == Function::SortByLabelDesc;
+            v.sort_by(|a, b| {
+                let order = label_order(&a.labels, &b.labels, &names);
+                if descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            });
+        }
+    }
+    Ok(Value::Vector(v))
 }
 
 /// Go's `math.Max`: NaN wins.

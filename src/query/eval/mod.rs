@@ -24,8 +24,6 @@ pub mod plan;
 pub mod source;
 pub mod value;
 
-use std::collections::HashMap;
-
 use crate::model::{Labels, METRIC_NAME_LABEL};
 use crate::query::promql::{Expr, ValueType};
 
@@ -38,6 +36,7 @@ pub use source::{MemorySeries, MemorySource, SeriesSource};
 pub use value::{Sample, Series, Value};
 
 use engine::Engine;
+use value::SeriesBuilder;
 
 /// A query's result and the annotations raised while computing it.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,8 +84,7 @@ pub async fn range_query<S: SeriesSource>(
     let data = fetch(&plan, params, source).await?;
     let mut engine = Engine::new(params, &plan, &data);
     engine.range_query = true;
-    let mut index: HashMap<Labels, usize> = HashMap::new();
-    let mut series: Vec<Series> = Vec::new();
+    let mut builder = SeriesBuilder::default();
     let mut total_points = 0usize;
     let mut t = params.start_ms;
     while t <= params.end_ms {
@@ -108,23 +106,14 @@ pub async fn range_query<S: SeriesSource>(
         total_points += samples.len();
         engine.check_samples(total_points)?;
         for s in samples {
-            let i = *index.entry(s.labels.clone()).or_insert_with(|| {
-                series.push(Series {
-                    labels: s.labels,
-                    points: Vec::new(),
-                    drop_name: false,
-                });
-                series.len() - 1
-            });
-            if let Some(target) = series.get_mut(i) {
-                target.points.push((t, s.value));
-            }
+            builder.push(t, s);
         }
         match t.checked_add(params.step_ms.max(1)) {
             Some(next) => t = next,
             None => break,
         }
     }
+    let mut series = builder.finish();
     series.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(QueryResult {
         value: Value::Matrix(series),

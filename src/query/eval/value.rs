@@ -4,6 +4,8 @@
 //! results of functions and operators only at the end of evaluation ("delayed name
 //! removal"), so label functions can still read or keep it meanwhile.
 
+use std::collections::HashMap;
+
 use crate::model::Labels;
 
 /// One element of an instant vector.
@@ -50,5 +52,35 @@ impl Value {
             Value::Matrix(_) => "matrix",
             Value::String(_) => "string",
         }
+    }
+}
+
+/// Gathers the samples of successive steps into series, one per label set
+/// (and name-drop mark), in order of first appearance.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesBuilder {
+    index: HashMap<(Labels, bool), usize>,
+    series: Vec<Series>,
+}
+
+impl SeriesBuilder {
+    /// Adds `sample` as the point at `t_ms` of its series.
+    pub fn push(&mut self, t_ms: i64, sample: Sample) {
+        let id = (sample.labels, sample.drop_name);
+        if let Some(series) = self.index.get(&id).and_then(|&i| self.series.get_mut(i)) {
+            series.points.push((t_ms, sample.value));
+            return;
+        }
+        self.index.insert(id.clone(), self.series.len());
+        self.series.push(Series {
+            labels: id.0,
+            points: vec![(t_ms, sample.value)],
+            drop_name: id.1,
+        });
+    }
+
+    /// The series gathered.
+    pub fn finish(self) -> Vec<Series> {
+        self.series
     }
 }
