@@ -63,6 +63,11 @@ pub struct ServerFlags {
     #[arg(long, env = "STRATA_MAX_LABEL_VALUE_BYTES", default_value_t = 4096)]
     pub max_label_value_bytes: usize,
 
+    /// Keep one sample per series per interval (the latest; on a tie the largest value), applied at
+    /// merge and at query time. 0 turns deduplication off.
+    #[arg(long = "dedup.min-scrape-interval", env = "STRATA_DEDUP_MIN_SCRAPE_INTERVAL", default_value = "0", value_parser = parse_optional_duration)]
+    pub dedup_min_scrape_interval: Duration,
+
     /// How often buffered samples are written to a part on disk.
     #[arg(long, env = "STRATA_FLUSH_INTERVAL", default_value = "2s", value_parser = parse_flag_duration)]
     pub flush_interval: Duration,
@@ -88,6 +93,14 @@ fn parse_flag_duration(text: &str) -> Result<Duration, String> {
         .filter(|&ms| ms > 0)
         .map(Duration::from_millis)
         .ok_or_else(|| format!("{text:?} must be a positive duration"))
+}
+
+/// Parses a duration that may be `0` (off).
+fn parse_optional_duration(text: &str) -> Result<Duration, String> {
+    let ms = parse_duration_ms(text).map_err(|e| e.to_string())?;
+    u64::try_from(ms)
+        .map(Duration::from_millis)
+        .map_err(|_| format!("{text:?} must not be negative"))
 }
 
 /// Parses `--retention`; at least one day, since partitions are monthly and retention checks use days.

@@ -1,5 +1,6 @@
 //! Issue 2: every bad request gets the right status and a Prometheus error naming the problem,
 //! never a panic or hang, and the server answers good requests afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

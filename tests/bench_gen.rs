@@ -2,6 +2,7 @@
 //! test checks that the same seed gives the same bytes, another seed other
 //! bytes, and that decoding the file (snappy + protobuf) gives exactly the
 //! series and samples its header declares, with well-formed label sets.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

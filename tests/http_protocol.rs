@@ -1,5 +1,6 @@
 //! Issue 2: the hand-written HTTP/1.1 server — keep-alive, pipelining in order, chunked bodies,
 //! `Expect: 100-continue`, form POSTs, and timeouts for idle and slow clients.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Issue 2, real client: Prometheus 2.42 scrapes Strata's /metrics and remote-writes to Strata;
 //! then `promtool query instant` against Strata returns the scraped series.
 //! Skips with a printed reason when the Debian `prometheus` package is not installed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Issue 2: start-up problems stop the server with one clear line naming the problem and the fix,
 //! and a non-zero exit.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -81,6 +81,7 @@ fn route_of(path: &str) -> Option<(&'static str, Methods)> {
         "/health" | "/-/healthy" | "/-/ready" => ("/health", Methods::Get),
         "/metrics" => ("/metrics", Methods::Get),
         "/internal/force_flush" => ("/internal/force_flush", Methods::GetPost),
+        "/internal/force_merge" => ("/internal/force_merge", Methods::GetPost),
         _ if label_values_name(path).is_some() => ("/api/v1/label/:name/values", Methods::GetPost),
         _ => return None,
     };
@@ -148,6 +149,7 @@ impl Api {
             "/health" => Ok(Response::text(200, "OK")),
             "/metrics" => self.metrics().await,
             "/internal/force_flush" => self.force_flush().await,
+            "/internal/force_merge" => self.force_merge(&request.params()).await,
             _ => Err(ApiError::not_found(format!(
                 "unknown path {}",
                 request.head.path

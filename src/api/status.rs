@@ -56,10 +56,31 @@ type MetricSpec = (
     fn(&ShardStats) -> u64,
 );
 
+impl Api {
+    /// `/internal/force_merge?partition_prefix=YYYY_MM`: flushes, then merges each partition down to one part.
+    pub async fn force_merge(&self, params: &crate::http::Params) -> Result<Response, ApiError> {
+        let prefix = params
+            .get("partition_prefix")
+            .unwrap_or_default()
+            .to_string();
+        self.force_flush().await?;
+        let replies = self
+            .ask(&self.all_shards(), |_, reply| ShardRequest::ForceMerge {
+                prefix: prefix.clone(),
+                reply,
+            })
+            .await?;
+        for reply in replies {
+            reply.map_err(ApiError::internal)?;
+        }
+        Ok(Response::text(200, ""))
+    }
+}
+
 /// Renders the per-shard counters.
 pub fn render_metrics(stats: &[ShardStats]) -> String {
     let mut out = String::new();
-    let storage_metrics: [MetricSpec; 8] = [
+    let storage_metrics: &[MetricSpec] = &[
         (
             "strata_rows_ingested_total",
             "counter",
@@ -96,8 +117,29 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             "Samples rejected as older than --retention.",
             |s| s.storage.rows_too_old,
         ),
+        (
+            "strata_merged_rows_total",
+            "counter",
+            "Samples rewritten by merges.",
+            |s| s.storage.merged_rows,
+        ),
+        ("strata_big_parts", "gauge", "Live big parts.", |s| {
+            s.storage.big_parts
+        }),
+        (
+            "strata_part_bytes",
+            "gauge",
+            "Bytes of live parts' column files.",
+            |s| s.storage.part_bytes,
+        ),
+        (
+            "strata_partitions_dropped_total",
+            "counter",
+            "Monthly partitions dropped by retention.",
+            |s| s.storage.partitions_dropped,
+        ),
     ];
-    for (name, kind, help, get) in storage_metrics {
+    for &(name, kind, help, get) in storage_metrics {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (shard, s) in stats.iter().enumerate() {
             let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {}", get(s));

@@ -9,11 +9,32 @@ pub mod series_log;
 pub mod tsid;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use ahash::RandomState;
 
 use crate::model::Labels;
 pub use tsid::Tsid;
+
+/// A hasher for keys that are already uniform 64-bit hashes.
+#[derive(Default)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
 
 /// A position in the shard's series table.
 pub type SeriesRef = u32;
@@ -38,7 +59,13 @@ pub type ValuePostings = HashMap<Box<str>, Vec<SeriesRef>, RandomState>;
 #[derive(Default)]
 pub struct Index {
     series: Vec<SeriesEntry>,
-    by_canonical: HashMap<Box<[u8]>, SeriesRef, RandomState>,
+    /// Canonical label encoding of each series, by reference.
+    canonical: Vec<Box<[u8]>>,
+    /// xxh3 of the canonical labels → the first series with that hash. The hash comes with the
+    /// ingest batch (the front computed it to route the series), so ingest hashes labels once.
+    by_hash: HashMap<u64, SeriesRef, BuildHasherDefault<IdentityHasher>>,
+    /// Series whose hash collides with an earlier one (64-bit xxh3: practically never).
+    collided: HashMap<Box<[u8]>, SeriesRef, RandomState>,
     by_metric_id: HashMap<u64, SeriesRef, RandomState>,
     /// label name → label value → series holding that pair, ascending.
     postings: HashMap<Box<str>, ValuePostings, RandomState>,
@@ -78,7 +105,20 @@ impl Index {
 
     /// The series with this canonical label encoding, if registered.
     pub fn lookup(&self, canonical: &[u8]) -> Option<SeriesRef> {
-        self.by_canonical.get(canonical).copied()
+        self.lookup_hashed(xxhash_rust::xxh3::xxh3_64(canonical), canonical)
+    }
+
+    /// [`lookup`](Self::lookup) with the canonical encoding's xxh3 already known.
+    pub fn lookup_hashed(&self, hash: u64, canonical: &[u8]) -> Option<SeriesRef> {
+        let first = *self.by_hash.get(&hash)?;
+        if self
+            .canonical
+            .get(first as usize)
+            .is_some_and(|c| **c == *canonical)
+        {
+            return Some(first);
+        }
+        self.collided.get(canonical).copied()
     }
 
     /// The series with this metric id.
@@ -88,24 +128,30 @@ impl Index {
 
     /// Registers a new series (the caller checked [`lookup`](Self::lookup) first).
     pub fn register(&mut self, canonical: &[u8], labels: Labels) -> SeriesRef {
+        self.register_hashed(xxhash_rust::xxh3::xxh3_64(canonical), canonical, labels)
+    }
+
+    /// [`register`](Self::register) with the canonical encoding's xxh3 already known.
+    pub fn register_hashed(&mut self, hash: u64, canonical: &[u8], labels: Labels) -> SeriesRef {
         let metric_id = self.next_metric_id;
         self.next_metric_id += 1;
         let tsid = Tsid::new(&labels, metric_id);
-        let series = self.insert(tsid, canonical, labels);
+        let series = self.insert(hash, tsid, canonical, labels);
         self.unpersisted.push(series);
         series
     }
 
     /// Adds a series read back from the series log.
     pub fn restore(&mut self, tsid: Tsid, canonical: &[u8], labels: Labels) {
-        if self.by_canonical.contains_key(canonical) {
+        let hash = xxhash_rust::xxh3::xxh3_64(canonical);
+        if self.lookup_hashed(hash, canonical).is_some() {
             return;
         }
         self.next_metric_id = self.next_metric_id.max(tsid.metric_id + 1);
-        self.insert(tsid, canonical, labels);
+        self.insert(hash, tsid, canonical, labels);
     }
 
-    fn insert(&mut self, tsid: Tsid, canonical: &[u8], labels: Labels) -> SeriesRef {
+    fn insert(&mut self, hash: u64, tsid: Tsid, canonical: &[u8], labels: Labels) -> SeriesRef {
         let series = SeriesRef::try_from(self.series.len()).unwrap_or(SeriesRef::MAX);
         assert!(
             series != SeriesRef::MAX,
@@ -119,7 +165,12 @@ impl Index {
                 .or_default()
                 .push(series);
         }
-        self.by_canonical.insert(canonical.into(), series);
+        if self.by_hash.contains_key(&hash) {
+            self.collided.insert(canonical.into(), series);
+        } else {
+            self.by_hash.insert(hash, series);
+        }
+        self.canonical.push(canonical.into());
         self.by_metric_id.insert(tsid.metric_id, series);
         self.series.push(SeriesEntry {
             tsid,
@@ -157,5 +208,29 @@ impl Index {
     /// All label names with their value maps.
     pub fn label_names(&self) -> impl Iterator<Item = &str> {
         self.postings.keys().map(|k| &**k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colliding_hashes_still_find_the_right_series() {
+        let mut index = Index::new();
+        let a = Labels::from_pairs([("__name__", "a")]);
+        let b = Labels::from_pairs([("__name__", "b")]);
+        let (ca, cb) = (a.to_canonical(), b.to_canonical());
+        let sa = index.register_hashed(42, &ca, a);
+        let sb = index.register_hashed(42, &cb, b);
+        assert_ne!(sa, sb);
+        assert_eq!(index.lookup_hashed(42, &ca), Some(sa));
+        assert_eq!(index.lookup_hashed(42, &cb), Some(sb));
+        assert_eq!(index.lookup_hashed(43, &ca), None);
+        assert_eq!(
+            index.lookup(&ca),
+            None,
+            "registered under a fake hash, so the real one misses"
+        );
     }
 }

@@ -4,8 +4,13 @@
 //! (durably, before the data parts that reference those series commit):
 //!
 //! ```text
-//! magic "STSL" | u32 version | u64 count | record* | u64 xxh3 of everything before
+//! magic "STSL" | u32 version | u64 count | zstd(record*) | u64 xxh3 of everything before
 //! record = tsid (24 B) | uvarint(len) canonical labels
+//! ```
+//!
+//! zstd shrinks the label text about 8x: series of one target share most of it.
+//!
+//! ```text
 //! ```
 //!
 //! This is the simple index of the server issue; the mergeset index replaces it.
@@ -16,7 +21,9 @@ use super::tsid::Tsid;
 use crate::encoding::varint;
 
 const MAGIC: &[u8; 4] = b"STSL";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// zstd level of the records: written once per flush, read once per start.
+const ZSTD_LEVEL: i32 = 3;
 const HEADER_SIZE: usize = 16;
 const CHECKSUM_SIZE: usize = 8;
 
@@ -35,10 +42,15 @@ pub fn encode<'a>(records: impl ExactSizeIterator<Item = (Tsid, &'a [u8])>) -> V
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_be_bytes());
     out.extend_from_slice(&(records.len() as u64).to_be_bytes());
+    let mut raw = Vec::new();
     for (tsid, canonical) in records {
-        tsid.encode(&mut out);
-        varint::put_uvarint(&mut out, canonical.len() as u64);
-        out.extend_from_slice(canonical);
+        tsid.encode(&mut raw);
+        varint::put_uvarint(&mut raw, canonical.len() as u64);
+        raw.extend_from_slice(canonical);
+    }
+    match zstd::bulk::compress(&raw, ZSTD_LEVEL) {
+        Ok(compressed) => out.extend_from_slice(&compressed),
+        Err(error) => panic!("BUG: zstd refused an in-memory buffer: {error}"),
     }
     let checksum = xxhash_rust::xxh3::xxh3_64(&out);
     out.extend_from_slice(&checksum.to_be_bytes());
@@ -56,7 +68,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Vec<SeriesRecord>, String> {
     if xxhash_rust::xxh3::xxh3_64(body) != want {
         return Err(corrupt("checksum mismatch"));
     }
-    let (header, mut rest) = body.split_at(HEADER_SIZE);
+    let (header, compressed) = body.split_at(HEADER_SIZE);
     if header.get(..4) != Some(&MAGIC[..]) {
         return Err(corrupt("bad magic"));
     }
@@ -72,6 +84,8 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Vec<SeriesRecord>, String> {
         .and_then(|b| b.try_into().ok())
         .map(u64::from_be_bytes)
         .ok_or_else(|| corrupt("count"))?;
+    let raw = zstd::stream::decode_all(compressed).map_err(|e| corrupt(&format!("zstd: {e}")))?;
+    let mut rest = raw.as_slice();
     let mut records = Vec::with_capacity(count.min(1 << 20) as usize);
     for _ in 0..count {
         let (tsid, tail) = Tsid::decode(rest).ok_or_else(|| corrupt("truncated tsid"))?;

@@ -13,6 +13,8 @@ pub struct BatchSeries {
     pub labels_end: u32,
     /// End offset of its samples in the columns (start = previous end).
     pub samples_end: u32,
+    /// xxh3 of its canonical labels, computed once by the front for routing and reused by the owner's index.
+    pub hash: u64,
 }
 
 /// Rows for one shard.
@@ -43,9 +45,19 @@ impl IngestBatch {
 
     /// Closes the current series.
     pub fn end_series(&mut self) {
+        let start = self.series.last().map_or(0, |s| s.labels_end as usize);
+        let hash = xxhash_rust::xxh3::xxh3_64(self.labels.get(start..).unwrap_or_default());
+        self.end_series_hashed(hash);
+    }
+
+    /// Closes the current series whose canonical labels hash to `hash` (xxh3, as [`Labels::hash`]).
+    ///
+    /// [`Labels::hash`]: crate::model::Labels::hash
+    pub fn end_series_hashed(&mut self, hash: u64) {
         self.series.push(BatchSeries {
             labels_end: self.labels.len() as u32,
             samples_end: self.timestamps.len() as u32,
+            hash,
         });
     }
 
@@ -72,6 +84,12 @@ impl IngestBatch {
 
     /// Iterates over (canonical labels, timestamps, values) per series.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[i64], &[f64])> {
+        self.iter_hashed()
+            .map(|(_, labels, timestamps, values)| (labels, timestamps, values))
+    }
+
+    /// Iterates over (hash, canonical labels, timestamps, values) per series.
+    pub fn iter_hashed(&self) -> impl Iterator<Item = (u64, &[u8], &[i64], &[f64])> {
         let mut labels_start = 0usize;
         let mut samples_start = 0usize;
         self.series.iter().map(move |s| {
@@ -84,7 +102,7 @@ impl IngestBatch {
             let values = self.values.get(range).unwrap_or_default();
             labels_start = s.labels_end as usize;
             samples_start = s.samples_end as usize;
-            (labels, timestamps, values)
+            (s.hash, labels, timestamps, values)
         })
     }
 }

@@ -17,7 +17,12 @@ use crate::config::ServerFlags;
 use crate::http::server::{self, Limits};
 use crate::shard::message::ShardRequest;
 use crate::shard::Shard;
-use crate::storage::{fs, Storage};
+use crate::storage::{fs, Storage, StorageOptions};
+
+/// CPU shares of the merge task queue against 1000 for serving: merges use what ingest leaves.
+const MERGE_SHARES: usize = 100;
+/// How often retention looks for expired partitions.
+const RETENTION_CHECK_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How long shutdown waits for requests in progress to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,8 +80,11 @@ async fn open(start: &ShardStart) -> Result<Serving, String> {
     fs::prime_dma_probe(&start.dir)
         .await
         .map_err(|e| format!("shard {index}: {e}"))?;
-    let retention_ms = start.flags.retention.as_millis() as i64;
-    let storage = Storage::open(&start.dir, retention_ms)
+    let options = StorageOptions {
+        retention_ms: start.flags.retention.as_millis() as i64,
+        dedup_interval_ms: start.flags.dedup_min_scrape_interval.as_millis() as i64,
+    };
+    let storage = Storage::open(&start.dir, options)
         .await
         .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
     let (senders, mut receivers) = start
@@ -155,6 +163,7 @@ async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), 
         })
         .detach();
     }
+    spawn_merger(storage.clone(), index, stopping.clone())?;
     let limits = Limits {
         max_body_bytes: flags.max_request_bytes,
         idle_timeout: flags.http_idle_timeout,
@@ -179,5 +188,39 @@ async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), 
         .flush()
         .await
         .map_err(|e| format!("shard {index}: final flush failed: {e}"))?;
+    Ok(())
+}
+
+/// Merges and retention run in their own task queue with few shares, and yield often, so that a
+/// long merge never delays reading requests (notes/GLOMMIO.md §5). A merge cut short by shutdown
+/// leaves only an uncommitted temp part, removed at the next start.
+fn spawn_merger(
+    storage: Rc<Storage>,
+    index: usize,
+    stopping: Rc<Cell<bool>>,
+) -> Result<(), String> {
+    let queue = glommio::executor().create_task_queue(
+        glommio::Shares::Static(MERGE_SHARES),
+        glommio::Latency::NotImportant,
+        &format!("merge-{index}"),
+    );
+    let task = async move {
+        let mut last_retention: Option<Instant> = None;
+        while !stopping.get() {
+            if last_retention.is_none_or(|at| at.elapsed() >= RETENTION_CHECK_INTERVAL) {
+                last_retention = Some(Instant::now());
+                if let Err(error) = storage.apply_retention(crate::shard::now_ms()).await {
+                    log::error!("shard {index}: retention failed: {error}");
+                }
+            }
+            if let Err(error) = storage.merge_pending().await {
+                log::error!("shard {index}: merge failed, its inputs stay live: {error}");
+            }
+            glommio::timer::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    glommio::spawn_local_into(task, queue)
+        .map_err(|e| format!("shard {index}: cannot start the merger: {e}"))?
+        .detach();
     Ok(())
 }

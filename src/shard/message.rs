@@ -103,6 +103,13 @@ pub enum ShardRequest {
         /// The counters.
         reply: Reply<ShardStats>,
     },
+    /// Merge every partition (whose name starts with `prefix`) down to one part.
+    ForceMerge {
+        /// `YYYY_MM` prefix; empty = all.
+        prefix: String,
+        /// Merges done, or why not.
+        reply: Reply<Result<usize, String>>,
+    },
     /// Flush buffered rows to disk now.
     Flush {
         /// Done, or why not.

@@ -83,6 +83,14 @@ impl Shard {
                     front: self.front_metrics.borrow().clone(),
                 });
             }
+            ShardRequest::ForceMerge { prefix, reply } => {
+                let result = self
+                    .storage
+                    .force_merge(&prefix)
+                    .await
+                    .map_err(|e| format!("shard {}: {e}", self.index));
+                let _ = reply.send(result);
+            }
             ShardRequest::Flush { reply } => {
                 let result = self
                     .storage

@@ -77,53 +77,43 @@ pub async fn sync_parent(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Creates `dir` and its parents (on glommio's blocking thread).
+// The metadata helpers below call std directly on the shard's thread. They are small (a mkdir,
+// a readdir, five unlinks, a metadata file of a few KiB), and glommio 0.9's `spawn_blocking`
+// intermittently never woke the shard again when used right after a restart (both shards stuck
+// in io_cqring_wait at start-up, reproduced by tests/storage_crash_merge.rs).
+
+/// Creates `dir` and its parents.
 pub async fn create_dir_all(dir: &Path) -> io::Result<()> {
-    let owned = dir.to_path_buf();
-    glommio::executor()
-        .spawn_blocking(move || std::fs::create_dir_all(&owned))
-        .await
-        .map_err(|e| with_path(e, "create dir", dir))
+    std::fs::create_dir_all(dir).map_err(|e| with_path(e, "create dir", dir))
 }
 
-/// Removes `dir` and everything in it (on glommio's blocking thread); a missing dir is fine.
+/// Removes `dir` and everything in it; a missing dir is fine.
 pub async fn remove_dir_all(dir: &Path) -> io::Result<()> {
-    let owned = dir.to_path_buf();
-    glommio::executor()
-        .spawn_blocking(move || match std::fs::remove_dir_all(&owned) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        })
-        .await
-        .map_err(|e| with_path(e, "remove dir", dir))
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other.map_err(|e| with_path(e, "remove dir", dir)),
+    }
 }
 
-/// Reads a whole (small) file with std I/O on glommio's blocking thread; `None` if it does not exist.
+/// Reads a whole (small) file; `None` if it does not exist.
 pub async fn read_small_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let owned = path.to_path_buf();
-    glommio::executor()
-        .spawn_blocking(move || match std::fs::read(&owned) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        })
-        .await
-        .map_err(|e| with_path(e, "read", path))
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(with_path(e, "read", path)),
+    }
 }
 
 /// Lists the entry names of `dir` (empty if missing).
 pub async fn list_dir(dir: &Path) -> io::Result<Vec<String>> {
-    let owned = dir.to_path_buf();
-    glommio::executor()
-        .spawn_blocking(move || match std::fs::read_dir(&owned) {
-            Ok(entries) => entries
-                .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-                .collect(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e),
-        })
-        .await
-        .map_err(|e| with_path(e, "list", dir))
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<io::Result<Vec<String>>>()
+            .map_err(|e| with_path(e, "list", dir)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(with_path(e, "list", dir)),
+    }
 }
 
 /// Works around glommio's polled-I/O probe (notes/GLOMMIO.md gotcha 1): the first DMA open on a

@@ -10,10 +10,14 @@
 //! All state is owned by the shard's thread; `RefCell` borrows never span an await.
 
 pub mod data_dir;
+pub mod dedup;
 pub mod encoding;
+pub mod flush;
 pub mod fs;
+pub mod merge;
 pub mod part;
 pub mod partition;
+pub mod retention;
 pub mod table;
 
-pub use table::{SampleRange, Storage, StorageStats};
+pub use table::{SampleRange, Storage, StorageOptions, StorageStats};

@@ -66,19 +66,37 @@ pub struct PartsList {
     pub big: Vec<String>,
 }
 
+/// A committed part of a partition.
+#[derive(Clone)]
+pub struct LivePart {
+    /// Its id (ids grow with time: a higher id holds newer writes for equal timestamps).
+    pub id: u64,
+    /// Whether it lives under `big/`.
+    pub big: bool,
+    /// The opened part.
+    pub part: Rc<Part>,
+}
+
 /// One month's live parts, in commit order.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Partition {
-    /// Small parts with their ids.
-    pub small: Vec<(u64, Rc<Part>)>,
+    /// Its parts.
+    pub parts: Vec<LivePart>,
 }
 
 impl Partition {
     /// The parts list to commit for this partition.
     pub fn parts_list(&self) -> PartsList {
+        let names = |big: bool| {
+            self.parts
+                .iter()
+                .filter(|p| p.big == big)
+                .map(|p| part_name(p.id))
+                .collect()
+        };
         PartsList {
-            small: self.small.iter().map(|(id, _)| part_name(*id)).collect(),
-            big: Vec::new(),
+            small: names(false),
+            big: names(true),
         }
     }
 }

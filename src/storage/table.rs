@@ -1,4 +1,5 @@
-//! The shard's table: ingest into a buffer, flush into parts, merge parts, read across all of them.
+//! The shard's table: ingest into a buffer, read across buffer and parts. Flushing, merging and
+//! retention live in `flush.rs`, `merge/` and `retention.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -8,31 +9,23 @@ use std::rc::Rc;
 
 use ahash::RandomState;
 
+use super::dedup::deduplicate;
 use super::fs;
-use super::part::builder::PartBuilder;
 use super::part::Part;
-use super::partition::{part_name, Partition, PartitionKey, PartsList};
+use super::partition::{LivePart, Partition, PartitionKey, PartsList};
 use crate::index::{search, series_log, Index, SeriesRef, Tsid};
 use crate::ingest::IngestBatch;
 use crate::model::{Labels, Matcher};
 
-/// zstd level of blocks in flushed parts: fast, since flushes are on the ingest core.
-const FLUSH_ZSTD_LEVEL: i32 = 1;
-/// zstd level of merged parts: merges run in the background and data lives there longest.
-const MERGE_ZSTD_LEVEL: i32 = 5;
-/// A partition with more small parts than this gets its smallest parts merged, so reads touch few parts.
-const MAX_SMALL_PARTS: usize = 8;
-/// How many parts one merge combines.
-const PARTS_TO_MERGE: usize = 6;
 /// Samples more than this far in the future are rejected (clock skew allowance, as VictoriaMetrics).
 const MAX_FUTURE_MS: i64 = 2 * 86_400_000;
 
 /// One buffered sample.
 #[derive(Debug, Clone, Copy)]
-struct BufferedRow {
-    series: SeriesRef,
-    timestamp_ms: i64,
-    value: f64,
+pub(crate) struct BufferedRow {
+    pub(crate) series: SeriesRef,
+    pub(crate) timestamp_ms: i64,
+    pub(crate) value: f64,
 }
 
 /// Counters a shard reports in `/metrics`.
@@ -48,85 +41,71 @@ pub struct StorageStats {
     pub series: u64,
     /// Live parts.
     pub parts: u64,
+    /// Live big parts.
+    pub big_parts: u64,
     /// Rows in live parts.
     pub part_rows: u64,
+    /// Bytes of live parts' column files.
+    pub part_bytes: u64,
     /// Rows waiting in memory.
     pub buffered_rows: u64,
     /// Flushes done.
     pub flushes: u64,
     /// Merges done.
     pub merges: u64,
+    /// Rows written by merges.
+    pub merged_rows: u64,
+    /// Partitions dropped by retention.
+    pub partitions_dropped: u64,
 }
 
 /// What the samples of one selected series look like: labels plus sorted, deduplicated samples.
 pub type SampleRange = (Labels, Vec<i64>, Vec<f64>);
 
+/// How the storage is set up, from the flags.
+#[derive(Debug, Clone, Copy)]
+pub struct StorageOptions {
+    /// Samples older than this (ms before now) are rejected; older partitions are dropped.
+    pub retention_ms: i64,
+    /// `--dedup.min-scrape-interval` in ms; 0 = off.
+    pub dedup_interval_ms: i64,
+}
+
 /// A shard's storage.
 pub struct Storage {
-    dir: PathBuf,
-    retention_ms: i64,
-    index: RefCell<Index>,
-    buffer: RefCell<Vec<BufferedRow>>,
+    pub(crate) dir: PathBuf,
+    pub(crate) options: StorageOptions,
+    pub(crate) index: RefCell<Index>,
+    pub(crate) buffer: RefCell<Vec<BufferedRow>>,
     /// Rows taken from the buffer whose part is being written; still visible to queries.
-    flushing: RefCell<Vec<Rc<Vec<BufferedRow>>>>,
-    partitions: RefCell<BTreeMap<PartitionKey, Partition>>,
-    /// Parts replaced by a merge that a query still held; deleted once free.
-    retired: RefCell<Vec<Rc<Part>>>,
-    next_part_id: Cell<u64>,
-    next_series_log: Cell<u64>,
-    /// One flush or merge at a time.
-    flush_lock: glommio::sync::Semaphore,
-    stats: RefCell<StorageStats>,
+    pub(crate) flushing: RefCell<Vec<Rc<Vec<BufferedRow>>>>,
+    pub(crate) partitions: RefCell<BTreeMap<PartitionKey, Partition>>,
+    /// Parts replaced by a merge or dropped by retention, deleted once no query holds them.
+    pub(crate) retired: RefCell<Vec<Rc<Part>>>,
+    pub(crate) next_part_id: Cell<u64>,
+    pub(crate) next_series_log: Cell<u64>,
+    /// One flush at a time.
+    pub(crate) flush_lock: glommio::sync::Semaphore,
+    /// One merge at a time.
+    pub(crate) merge_lock: glommio::sync::Semaphore,
+    /// Serializes `parts.json` rewrites (flushes and merges commit concurrently).
+    pub(crate) commit_lock: glommio::sync::Semaphore,
+    pub(crate) stats: RefCell<StorageStats>,
 }
 
 impl Storage {
     /// Opens (or creates) the storage under a shard directory.
-    pub async fn open(dir: &Path, retention_ms: i64) -> io::Result<Storage> {
+    pub async fn open(dir: &Path, options: StorageOptions) -> io::Result<Storage> {
         let data = dir.join("data");
         let indexdb = dir.join("indexdb");
         fs::create_dir_all(&data.join("small")).await?;
+        fs::create_dir_all(&data.join("big")).await?;
         fs::create_dir_all(&indexdb).await?;
-        let mut index = Index::new();
-        let mut next_series_log = 0;
-        let mut logs: Vec<(u64, String)> = fs::list_dir(&indexdb)
-            .await?
-            .into_iter()
-            .filter_map(|name| {
-                let seq = name.strip_prefix("series-")?.strip_suffix(".bin")?;
-                Some((u64::from_str_radix(seq, 16).ok()?, name))
-            })
-            .collect();
-        logs.sort();
-        for (seq, name) in &logs {
-            let path = indexdb.join(name);
-            let bytes = fs::read_small_file(&path).await?.unwrap_or_default();
-            let records = series_log::decode(&path, &bytes)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            for record in records {
-                let labels = Labels::decode_canonical(&record.canonical).map_err(|e| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("{}: {e}", path.display()),
-                    )
-                })?;
-                index.restore(record.tsid, &record.canonical, labels);
-            }
-            next_series_log = seq + 1;
-        }
+        let (index, next_series_log) = open_index(&indexdb).await?;
         let (partitions, next_part_id) = open_partitions(&data).await?;
-        for partition in partitions.values() {
-            for (_, part) in &partition.small {
-                for header in part.headers() {
-                    if let Some(series) = index.by_metric_id(header.tsid.metric_id) {
-                        index.note_timestamp(series, header.min_timestamp_ms);
-                        index.note_timestamp(series, header.max_timestamp_ms);
-                    }
-                }
-            }
-        }
         let storage = Storage {
             dir: dir.to_path_buf(),
-            retention_ms,
+            options,
             index: RefCell::new(index),
             buffer: RefCell::new(Vec::new()),
             flushing: RefCell::new(Vec::new()),
@@ -135,26 +114,43 @@ impl Storage {
             next_part_id: Cell::new(next_part_id),
             next_series_log: Cell::new(next_series_log),
             flush_lock: glommio::sync::Semaphore::new(1),
+            merge_lock: glommio::sync::Semaphore::new(1),
+            commit_lock: glommio::sync::Semaphore::new(1),
             stats: RefCell::new(StorageStats::default()),
         };
+        storage.note_series_time_ranges();
         storage.refresh_part_stats();
         Ok(storage)
     }
 
+    /// Widens every series' known time range by the blocks of the live parts.
+    fn note_series_time_ranges(&self) {
+        let partitions = self.partitions.borrow();
+        let mut index = self.index.borrow_mut();
+        for live in partitions.values().flat_map(|p| p.parts.iter()) {
+            for header in live.part.headers() {
+                if let Some(series) = index.by_metric_id(header.tsid.metric_id) {
+                    index.note_timestamp(series, header.min_timestamp_ms);
+                    index.note_timestamp(series, header.max_timestamp_ms);
+                }
+            }
+        }
+    }
+
     /// Accepts a batch: registers new series and buffers the rows. Returns (accepted, rejected) sample counts.
     pub fn ingest(&self, batch: &IngestBatch, now_ms: i64) -> Result<(u64, u64), String> {
-        let min_ms = now_ms.saturating_sub(self.retention_ms);
+        let min_ms = now_ms.saturating_sub(self.options.retention_ms);
         let max_ms = now_ms.saturating_add(MAX_FUTURE_MS);
         let mut index = self.index.borrow_mut();
         let mut buffer = self.buffer.borrow_mut();
         let mut stats = self.stats.borrow_mut();
         let (mut accepted, mut rejected) = (0u64, 0u64);
-        for (canonical, timestamps, values) in batch.iter() {
-            let series = match index.lookup(canonical) {
+        for (hash, canonical, timestamps, values) in batch.iter_hashed() {
+            let series = match index.lookup_hashed(hash, canonical) {
                 Some(series) => series,
                 None => {
                     let labels = Labels::decode_canonical(canonical).map_err(|e| e.to_string())?;
-                    index.register(canonical, labels)
+                    index.register_hashed(hash, canonical, labels)
                 }
             };
             for (&timestamp_ms, &value) in timestamps.iter().zip(values) {
@@ -181,198 +177,6 @@ impl Storage {
         Ok((accepted, rejected))
     }
 
-    /// Writes buffered rows (and new series) to disk as small parts; then merges if a partition has too many parts.
-    pub async fn flush(&self) -> io::Result<()> {
-        let Ok(_permit) = self.flush_lock.acquire_permit(1).await else {
-            return Ok(());
-        };
-        let rows = Rc::new(std::mem::take(&mut *self.buffer.borrow_mut()));
-        self.flushing.borrow_mut().push(rows.clone());
-        let result = self.flush_rows(&rows).await;
-        self.flushing.borrow_mut().retain(|r| !Rc::ptr_eq(r, &rows));
-        if let Err(error) = result {
-            // Nothing of these rows committed: put them back so no acknowledged sample is lost.
-            let mut buffer = self.buffer.borrow_mut();
-            let newer = std::mem::take(&mut *buffer);
-            buffer.extend_from_slice(&rows);
-            buffer.extend(newer);
-            return Err(error);
-        }
-        self.stats.borrow_mut().flushes += 1;
-        self.merge_if_needed().await?;
-        self.delete_retired().await;
-        self.refresh_part_stats();
-        Ok(())
-    }
-
-    async fn flush_rows(&self, rows: &[BufferedRow]) -> io::Result<()> {
-        self.write_series_log().await?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut by_partition: BTreeMap<PartitionKey, Vec<(Tsid, i64, f64)>> = BTreeMap::new();
-        {
-            let index = self.index.borrow();
-            for row in rows {
-                let Some(entry) = index.entry(row.series) else {
-                    continue;
-                };
-                by_partition
-                    .entry(PartitionKey::of(row.timestamp_ms))
-                    .or_default()
-                    .push((entry.tsid, row.timestamp_ms, row.value));
-            }
-        }
-        for (key, mut samples) in by_partition {
-            // Stable sort keeps arrival order among equal (series, time); the last one wins.
-            samples.sort_by_key(|&(tsid, ts, _)| (tsid, ts));
-            let builder = build_part(&samples, FLUSH_ZSTD_LEVEL);
-            self.commit_part(key, &builder, &[]).await?;
-        }
-        Ok(())
-    }
-
-    async fn write_series_log(&self) -> io::Result<()> {
-        let unpersisted = self.index.borrow_mut().take_unpersisted();
-        if unpersisted.is_empty() {
-            return Ok(());
-        }
-        let bytes = {
-            let index = self.index.borrow();
-            let records: Vec<(Tsid, Vec<u8>)> = unpersisted
-                .iter()
-                .filter_map(|&s| index.entry(s).map(|e| (e.tsid, e.labels.to_canonical())))
-                .collect();
-            series_log::encode(records.iter().map(|(t, c)| (*t, c.as_slice())))
-        };
-        let seq = self.next_series_log.get();
-        let path = self
-            .dir
-            .join("indexdb")
-            .join(format!("series-{seq:016x}.bin"));
-        match fs::write_file_atomic(&path, &bytes).await {
-            Ok(()) => {
-                self.next_series_log.set(seq + 1);
-                Ok(())
-            }
-            Err(error) => {
-                self.index.borrow_mut().return_unpersisted(unpersisted);
-                Err(error)
-            }
-        }
-    }
-
-    /// Writes `builder` as a new part of partition `key`, replacing the parts `replaced`, and commits.
-    async fn commit_part(
-        &self,
-        key: PartitionKey,
-        builder: &PartBuilder,
-        replaced: &[u64],
-    ) -> io::Result<()> {
-        let id = self.next_part_id.get();
-        self.next_part_id.set(id + 1);
-        let partition_dir = self.dir.join("data").join("small").join(key.to_string());
-        let tmp_dir = partition_dir.join(format!("tmp-{}", part_name(id)));
-        let final_dir = partition_dir.join(part_name(id));
-        let new_part = if builder.is_empty() {
-            None
-        } else {
-            fs::create_dir_all(&partition_dir).await?;
-            Part::write(builder, &tmp_dir).await?;
-            fs::rename(&tmp_dir, &final_dir).await?;
-            fs::sync_dir(&partition_dir).await?;
-            Some(Rc::new(Part::open(&final_dir).await?))
-        };
-        let list = {
-            let partitions = self.partitions.borrow();
-            let mut list = partitions
-                .get(&key)
-                .map(Partition::parts_list)
-                .unwrap_or_default();
-            let replaced_names: Vec<String> = replaced.iter().map(|&id| part_name(id)).collect();
-            list.small.retain(|name| !replaced_names.contains(name));
-            if new_part.is_some() {
-                list.small.push(part_name(id));
-            }
-            list
-        };
-        let json = serde_json::to_vec(&list).map_err(io::Error::other)?;
-        fs::write_file_atomic(
-            &self.dir.join("data").join(format!("{key}.parts.json")),
-            &json,
-        )
-        .await?;
-        let mut partitions = self.partitions.borrow_mut();
-        let partition = partitions.entry(key).or_default();
-        let mut retired = self.retired.borrow_mut();
-        partition.small.retain(|(part_id, part)| {
-            let keep = !replaced.contains(part_id);
-            if !keep {
-                retired.push(part.clone());
-            }
-            keep
-        });
-        if let Some(part) = new_part {
-            partition.small.push((id, part));
-        }
-        Ok(())
-    }
-
-    async fn merge_if_needed(&self) -> io::Result<()> {
-        loop {
-            let plan = {
-                let partitions = self.partitions.borrow();
-                partitions.iter().find_map(|(key, partition)| {
-                    (partition.small.len() > MAX_SMALL_PARTS).then(|| {
-                        let mut by_size: Vec<(u64, Rc<Part>)> = partition.small.clone();
-                        by_size.sort_by_key(|(id, part)| (part.metadata.rows, *id));
-                        by_size.truncate(PARTS_TO_MERGE);
-                        by_size.sort_by_key(|(id, _)| *id);
-                        (*key, by_size)
-                    })
-                })
-            };
-            let Some((key, parts)) = plan else {
-                return Ok(());
-            };
-            let mut samples: Vec<(Tsid, i64, f64)> = Vec::new();
-            for (_, part) in &parts {
-                for (tsid, timestamps, values) in part.read_all().await? {
-                    samples.extend(
-                        timestamps
-                            .into_iter()
-                            .zip(values)
-                            .map(|(t, v)| (tsid, t, v)),
-                    );
-                }
-                glommio::yield_if_needed().await;
-            }
-            samples.sort_by_key(|&(tsid, ts, _)| (tsid, ts));
-            let builder = build_part(&samples, MERGE_ZSTD_LEVEL);
-            let ids: Vec<u64> = parts.iter().map(|(id, _)| *id).collect();
-            drop(parts);
-            self.commit_part(key, &builder, &ids).await?;
-            self.stats.borrow_mut().merges += 1;
-        }
-    }
-
-    async fn delete_retired(&self) {
-        let free: Vec<Rc<Part>> = {
-            let mut retired = self.retired.borrow_mut();
-            let (free, busy): (Vec<_>, Vec<_>) =
-                retired.drain(..).partition(|p| Rc::strong_count(p) == 1);
-            *retired = busy;
-            free
-        };
-        for part in free {
-            let dir = part.dir.clone();
-            drop(part);
-            if let Err(error) = fs::remove_dir_all(&dir).await {
-                log::warn!("cannot remove merged part {}: {error}", dir.display());
-            }
-        }
-    }
-
     /// The samples of every series matching `matchers` within `[min_ms, max_ms]`, sorted by time, one value per timestamp.
     pub async fn select(
         &self,
@@ -380,7 +184,7 @@ impl Storage {
         min_ms: i64,
         max_ms: i64,
     ) -> io::Result<Vec<SampleRange>> {
-        let (mut wanted, parts) = {
+        let (mut wanted, mut parts) = {
             let index = self.index.borrow();
             let mut wanted: Vec<(Tsid, SeriesRef, Labels)> =
                 search::select(&index, matchers, min_ms, max_ms)
@@ -388,26 +192,27 @@ impl Storage {
                     .filter_map(|s| index.entry(s).map(|e| (e.tsid, s, e.labels.clone())))
                     .collect();
             wanted.sort_by_key(|(tsid, _, _)| *tsid);
-            let parts: Vec<(u64, Rc<Part>)> = self
+            let parts: Vec<LivePart> = self
                 .partitions
                 .borrow()
                 .iter()
                 .filter(|(key, _)| key.end_ms() > min_ms && key.start_ms() <= max_ms)
-                .flat_map(|(_, p)| p.small.iter().cloned())
+                .flat_map(|(_, p)| p.parts.iter().cloned())
                 .collect();
             (wanted, parts)
         };
         let mut samples: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
         let tsids: Vec<Tsid> = wanted.iter().map(|(t, _, _)| *t).collect();
-        let mut parts = parts;
-        parts.sort_by_key(|(id, _)| *id);
-        for (_, part) in &parts {
-            for (position, timestamps, values) in part.read(&tsids, min_ms, max_ms).await? {
+        // Older parts first, so that newer writes win on equal timestamps.
+        parts.sort_by_key(|p| p.id);
+        for live in &parts {
+            for (position, timestamps, values) in live.part.read(&tsids, min_ms, max_ms).await? {
                 if let Some(out) = samples.get_mut(position) {
                     out.extend(timestamps.into_iter().zip(values));
                 }
             }
         }
+        drop(parts);
         {
             // Buffered rows are the newest: they come last so that they win on equal timestamps.
             let position_of: HashMap<SeriesRef, usize, RandomState> = wanted
@@ -440,9 +245,10 @@ impl Storage {
             if points.is_empty() {
                 continue;
             }
+            // Stable: among equal timestamps the newest source stays last.
             points.sort_by_key(|&(t, _)| t);
-            dedup_keep_last(&mut points);
-            let (timestamps, values) = points.into_iter().unzip();
+            let (mut timestamps, mut values): (Vec<i64>, Vec<f64>) = points.into_iter().unzip();
+            deduplicate(&mut timestamps, &mut values, self.options.dedup_interval_ms);
             result.push((labels, timestamps, values));
         }
         Ok(result)
@@ -500,17 +306,43 @@ impl Storage {
         *self.stats.borrow()
     }
 
-    fn refresh_part_stats(&self) {
+    pub(crate) fn refresh_part_stats(&self) {
         let partitions = self.partitions.borrow();
         let mut stats = self.stats.borrow_mut();
-        stats.parts = partitions.values().map(|p| p.small.len() as u64).sum();
-        stats.part_rows = partitions
-            .values()
-            .flat_map(|p| p.small.iter())
-            .map(|(_, p)| p.metadata.rows)
-            .sum();
+        let live = || partitions.values().flat_map(|p| p.parts.iter());
+        stats.parts = live().count() as u64;
+        stats.big_parts = live().filter(|p| p.big).count() as u64;
+        stats.part_rows = live().map(|p| p.part.metadata.rows).sum();
+        stats.part_bytes = live().map(|p| p.part.column_bytes()).sum();
         stats.series = self.index.borrow().len() as u64;
         stats.buffered_rows = self.buffer.borrow().len() as u64;
+    }
+
+    /// Live parts per partition (for tests and `/metrics`).
+    pub fn parts_per_partition(&self) -> Vec<(String, usize)> {
+        self.partitions
+            .borrow()
+            .iter()
+            .map(|(k, p)| (k.to_string(), p.parts.len()))
+            .collect()
+    }
+
+    /// Deletes retired parts that no query holds any more.
+    pub(crate) async fn delete_retired(&self) {
+        let free: Vec<Rc<Part>> = {
+            let mut retired = self.retired.borrow_mut();
+            let (free, busy): (Vec<_>, Vec<_>) =
+                retired.drain(..).partition(|p| Rc::strong_count(p) == 1);
+            *retired = busy;
+            free
+        };
+        for part in free {
+            let dir = part.dir.clone();
+            drop(part);
+            if let Err(error) = fs::remove_dir_all(&dir).await {
+                log::warn!("cannot remove retired part {}: {error}", dir.display());
+            }
+        }
     }
 }
 
@@ -533,54 +365,36 @@ fn select_any(
     refs
 }
 
-/// Builds a part from samples sorted by (TSID, time); equal (TSID, time) keep the last.
-fn build_part(samples: &[(Tsid, i64, f64)], zstd_level: i32) -> PartBuilder {
-    let mut builder = PartBuilder::new(zstd_level);
-    let mut timestamps: Vec<i64> = Vec::new();
-    let mut values: Vec<f64> = Vec::new();
-    let mut start = 0;
-    while let Some(&(tsid, _, _)) = samples.get(start) {
-        let end = start
-            + samples
-                .get(start..)
-                .map_or(0, |rest| rest.iter().take_while(|s| s.0 == tsid).count());
-        timestamps.clear();
-        values.clear();
-        for &(_, ts, value) in samples.get(start..end).unwrap_or_default() {
-            if timestamps.last() == Some(&ts) {
-                if let Some(last) = values.last_mut() {
-                    *last = value;
-                }
-                continue;
-            }
-            timestamps.push(ts);
-            values.push(value);
+/// Reads the series log back into a fresh index; returns it and the next log sequence number.
+async fn open_index(indexdb: &Path) -> io::Result<(Index, u64)> {
+    let mut index = Index::new();
+    let mut next_series_log = 0;
+    let mut logs: Vec<(u64, String)> = fs::list_dir(indexdb)
+        .await?
+        .into_iter()
+        .filter_map(|name| {
+            let seq = name.strip_prefix("series-")?.strip_suffix(".bin")?;
+            Some((u64::from_str_radix(seq, 16).ok()?, name))
+        })
+        .collect();
+    logs.sort();
+    for (seq, name) in &logs {
+        let path = indexdb.join(name);
+        let bytes = fs::read_small_file(&path).await?.unwrap_or_default();
+        let records = series_log::decode(&path, &bytes)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        for record in records {
+            let labels = Labels::decode_canonical(&record.canonical).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", path.display()),
+                )
+            })?;
+            index.restore(record.tsid, &record.canonical, labels);
         }
-        builder.add_series(tsid, &timestamps, &values);
-        start = end;
+        next_series_log = seq + 1;
     }
-    builder
-}
-
-/// Keeps the last of equal timestamps in a time-sorted list.
-fn dedup_keep_last(points: &mut Vec<(i64, f64)>) {
-    let mut write = 0usize;
-    for read in 0..points.len() {
-        let Some(&point) = points.get(read) else {
-            break;
-        };
-        if write > 0 && points.get(write - 1).is_some_and(|p| p.0 == point.0) {
-            if let Some(slot) = points.get_mut(write - 1) {
-                *slot = point;
-            }
-        } else {
-            if let Some(slot) = points.get_mut(write) {
-                *slot = point;
-            }
-            write += 1;
-        }
-    }
-    points.truncate(write);
+    Ok((index, next_series_log))
 }
 
 /// Opens every committed partition under `data/` and removes whatever is not committed.
@@ -607,50 +421,55 @@ async fn open_partitions(data: &Path) -> io::Result<(BTreeMap<PartitionKey, Part
             )
         })?;
         let mut partition = Partition::default();
-        for part in &list.small {
-            let id = u64::from_str_radix(part, 16).map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: bad part name {part:?}", path.display()),
-                )
-            })?;
-            next_part_id = next_part_id.max(id + 1);
-            let dir = data.join("small").join(key.to_string()).join(part);
-            partition.small.push((id, Rc::new(Part::open(&dir).await?)));
+        for (big, names) in [(false, &list.small), (true, &list.big)] {
+            for part in names {
+                let id = u64::from_str_radix(part, 16).map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{}: bad part name {part:?}", path.display()),
+                    )
+                })?;
+                next_part_id = next_part_id.max(id + 1);
+                let dir = data
+                    .join(if big { "big" } else { "small" })
+                    .join(key.to_string())
+                    .join(part);
+                partition.parts.push(LivePart {
+                    id,
+                    big,
+                    part: Rc::new(Part::open(&dir).await?),
+                });
+            }
         }
         partitions.insert(key, partition);
     }
     // Remove part dirs no parts.json lists: leftovers of a flush or merge a crash interrupted.
-    for month in fs::list_dir(&data.join("small")).await? {
-        let month_dir = data.join("small").join(&month);
-        let live: Vec<String> = PartitionKey::parse(&month)
-            .and_then(|k| partitions.get(&k))
-            .map(|p| p.parts_list().small)
-            .unwrap_or_default();
-        for entry in fs::list_dir(&month_dir).await? {
-            if !live.contains(&entry) {
-                log::info!(
-                    "removing uncommitted part {}",
-                    month_dir.join(&entry).display()
-                );
-                fs::remove_dir_all(&month_dir.join(&entry)).await?;
-            }
-            if let Ok(id) = u64::from_str_radix(entry.trim_start_matches("tmp-"), 16) {
-                next_part_id = next_part_id.max(id + 1);
+    for (big, kind) in [(false, "small"), (true, "big")] {
+        for month in fs::list_dir(&data.join(kind)).await? {
+            let month_dir = data.join(kind).join(&month);
+            let live: Vec<String> = PartitionKey::parse(&month)
+                .and_then(|k| partitions.get(&k))
+                .map(|p| {
+                    if big {
+                        p.parts_list().big
+                    } else {
+                        p.parts_list().small
+                    }
+                })
+                .unwrap_or_default();
+            for entry in fs::list_dir(&month_dir).await? {
+                if let Ok(id) = u64::from_str_radix(entry.trim_start_matches("tmp-"), 16) {
+                    next_part_id = next_part_id.max(id + 1);
+                }
+                if !live.contains(&entry) {
+                    log::info!(
+                        "removing uncommitted part {}",
+                        month_dir.join(&entry).display()
+                    );
+                    fs::remove_dir_all(&month_dir.join(&entry)).await?;
+                }
             }
         }
     }
     Ok((partitions, next_part_id))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dedup_keeps_last() {
-        let mut points = vec![(1, 1.0), (1, 2.0), (2, 3.0), (3, 4.0), (3, 5.0), (3, 6.0)];
-        dedup_keep_last(&mut points);
-        assert_eq!(points, vec![(1, 2.0), (2, 3.0), (3, 6.0)]);
-    }
 }

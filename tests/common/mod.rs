@@ -1,5 +1,6 @@
 //! Shared harness for end-to-end tests: start the real `strata` binary on an ephemeral port
 //! with a temp data dir, talk HTTP to it, stop it with SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -40,6 +41,10 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        if std::env::var_os("STRATA_TEST_KEEP").is_some() {
+            eprintln!("keeping {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -103,6 +108,11 @@ impl Server {
         let addr = match addr_rx.recv_timeout(START_TIMEOUT) {
             Ok(addr) => addr,
             Err(_) => {
+                eprintln!(
+                    "start timed out; threads of pid {}:\n{}",
+                    child.id(),
+                    thread_dump(child.id())
+                );
                 let _ = child.kill();
                 let status = child.wait().ok();
                 let lines: Vec<String> = stderr_rx.try_iter().collect();
@@ -200,6 +210,26 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// Names, kernel wait channels and kernel stacks of a process' threads (for diagnosing hangs).
+pub fn thread_dump(pid: u32) -> String {
+    let mut out = String::new();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.flatten().collect::<Vec<_>>())
+        .unwrap_or_default();
+    for task in tasks {
+        let path = task.path();
+        let read = |f: &str| std::fs::read_to_string(path.join(f)).unwrap_or_default();
+        out.push_str(&format!(
+            "{} {} wchan={} \n{}\n",
+            task.file_name().to_string_lossy(),
+            read("comm").trim(),
+            read("wchan"),
+            read("stack")
+        ));
+    }
+    out
 }
 
 fn signal(child: &Child, signal: i32) {

@@ -6,10 +6,8 @@
 //! are borrowed from the decompressed buffer and copied once, into the owner
 //! shard's batch.
 
-use bytes::Bytes;
-use prost::Message;
-
 use super::proto::WriteRequest;
+use super::wire::walk_write_request;
 use crate::ingest::IngestBatch;
 use crate::model::labels::encode_canonical_label;
 
@@ -90,61 +88,109 @@ pub fn decode(
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| DecodeError::Snappy(e.to_string()))?;
-    let request =
-        WriteRequest::decode(Bytes::from(raw)).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
-    Ok(split_by_shard(&request, shards, limits))
+    let mut router = Router::new(shards, limits);
+    walk_write_request(&raw, |series| {
+        router.decoded.histograms_dropped += series.histograms;
+        router.decoded.exemplars_dropped += series.exemplars;
+        router.route(
+            series.labels,
+            series.samples.iter().copied(),
+            series.samples.len(),
+        );
+    })
+    .map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+    Ok(router.decoded)
 }
 
-/// Validates every series and copies it into its owner's batch.
+/// Validates every series of a prost-decoded request and copies it into its owner's batch.
 pub fn split_by_shard(request: &WriteRequest, shards: usize, limits: &LabelLimits) -> Decoded {
-    let mut decoded = Decoded {
-        batches: vec![IngestBatch::default(); shards.max(1)],
-        ..Default::default()
-    };
-    let mut order: Vec<usize> = Vec::new();
-    let mut canonical: Vec<u8> = Vec::new();
+    let mut router = Router::new(shards, limits);
+    let mut labels: Vec<(&[u8], &[u8])> = Vec::new();
     for series in &request.timeseries {
-        decoded.histograms_dropped += series.histograms.len() as u64;
-        decoded.exemplars_dropped += series.exemplars.len() as u64;
-        if series.samples.is_empty() {
-            continue;
+        router.decoded.histograms_dropped += series.histograms.len() as u64;
+        router.decoded.exemplars_dropped += series.exemplars.len() as u64;
+        labels.clear();
+        labels.extend(
+            series
+                .labels
+                .iter()
+                .map(|l| (l.name.as_ref(), l.value.as_ref())),
+        );
+        router.route(
+            &labels,
+            series.samples.iter().map(|s| (s.timestamp, s.value)),
+            series.samples.len(),
+        );
+    }
+    router.decoded
+}
+
+/// Validates series and appends each to the batch of the shard that owns it, reusing its scratch
+/// buffers from series to series.
+pub struct Router<'l> {
+    /// What was routed so far.
+    pub decoded: Decoded,
+    limits: &'l LabelLimits,
+    order: Vec<usize>,
+    canonical: Vec<u8>,
+}
+
+impl<'l> Router<'l> {
+    /// A router for `shards` shards.
+    pub fn new(shards: usize, limits: &'l LabelLimits) -> Self {
+        Router {
+            decoded: Decoded {
+                batches: vec![IngestBatch::default(); shards.max(1)],
+                ..Default::default()
+            },
+            limits,
+            order: Vec::with_capacity(16),
+            canonical: Vec::with_capacity(256),
         }
-        let labels: Vec<(&[u8], &[u8])> = series
-            .labels
-            .iter()
-            .map(|l| (l.name.as_ref(), l.value.as_ref()))
-            .collect();
-        if let Err(reason) = sorted_valid_order(&labels, limits, &mut order) {
-            decoded.rejected_series += 1;
-            decoded.rejected_samples += series.samples.len() as u64;
-            decoded
+    }
+
+    /// Routes one series (labels as sent, `count` samples); an invalid series is counted and reported.
+    pub fn route(
+        &mut self,
+        labels: &[(&[u8], &[u8])],
+        samples: impl Iterator<Item = (i64, f64)>,
+        count: usize,
+    ) {
+        if count == 0 {
+            return;
+        }
+        if let Err(reason) = sorted_valid_order(labels, self.limits, &mut self.order) {
+            self.decoded.rejected_series += 1;
+            self.decoded.rejected_samples += count as u64;
+            self.decoded
                 .first_rejection
-                .get_or_insert_with(|| format!("invalid series {}: {reason}", describe(&labels)));
-            continue;
+                .get_or_insert_with(|| format!("invalid series {}: {reason}", describe(labels)));
+            return;
         }
-        canonical.clear();
-        for &i in &order {
+        self.canonical.clear();
+        for &i in &self.order {
             if let Some(&(name, value)) = labels.get(i) {
-                encode_canonical_label(name, value, &mut canonical);
+                encode_canonical_label(name, value, &mut self.canonical);
             }
         }
-        let shard =
-            (xxhash_rust::xxh3::xxh3_64(&canonical) % decoded.batches.len() as u64) as usize;
-        let Some(batch) = decoded.batches.get_mut(shard) else {
-            continue;
+        let hash = xxhash_rust::xxh3::xxh3_64(&self.canonical);
+        let shard = (hash % self.decoded.batches.len() as u64) as usize;
+        let Some(batch) = self.decoded.batches.get_mut(shard) else {
+            return;
         };
-        batch.labels.extend_from_slice(&canonical);
-        for sample in &series.samples {
-            batch.push_sample(sample.timestamp, sample.value);
+        batch.labels.extend_from_slice(&self.canonical);
+        for (timestamp, value) in samples {
+            batch.push_sample(timestamp, value);
         }
-        batch.end_series();
-        decoded.samples += series.samples.len() as u64;
+        batch.end_series_hashed(hash);
+        self.decoded.samples += count as u64;
     }
-    decoded
 }
 
 /// Checks a series' labels and fills `order` with the indexes of its non-empty labels in name order.
-fn sorted_valid_order(
+///
+/// Shared by every ingest format so that all of them accept the same label sets.
+pub(crate) fn sorted_valid_order(
     labels: &[(&[u8], &[u8])],
     limits: &LabelLimits,
     order: &mut Vec<usize>,
@@ -192,20 +238,29 @@ fn sorted_valid_order(
     if !is_sorted {
         order.sort_by_key(|&i| labels.get(i).map(|l| l.0));
     }
-    // Duplicates are adjacent once sorted; check all names, empty values included.
-    let mut names: Vec<&[u8]> = labels.iter().map(|l| l.0).collect();
-    names.sort_unstable();
-    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+    // Duplicate names, empty values included. Senders sort labels, so the common case is one
+    // pass over neighbours; otherwise compare all pairs (at most max_labels², no allocation).
+    let sorted_names = labels.windows(2).all(|w| w[0].0 <= w[1].0);
+    let duplicate = if sorted_names {
+        labels.windows(2).find(|w| w[0].0 == w[1].0).map(|w| w[0].0)
+    } else {
+        labels
+            .iter()
+            .enumerate()
+            .find(|(i, a)| labels.iter().skip(i + 1).any(|b| b.0 == a.0))
+            .map(|(_, a)| a.0)
+    };
+    if let Some(name) = duplicate {
         return Err(format!(
             "duplicate label name {:?}",
-            String::from_utf8_lossy(pair[0])
+            String::from_utf8_lossy(name)
         ));
     }
     Ok(())
 }
 
 /// A short, safe rendering of a series for error messages.
-fn describe(labels: &[(&[u8], &[u8])]) -> String {
+pub(crate) fn describe(labels: &[(&[u8], &[u8])]) -> String {
     let mut out = String::from("{");
     for (i, (name, value)) in labels.iter().take(10).enumerate() {
         if i > 0 {
@@ -225,6 +280,7 @@ fn describe(labels: &[(&[u8], &[u8])]) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::proto::{Label, Sample, TimeSeries};
+    use bytes::Bytes;
     use super::*;
     use crate::model::Labels;
 

@@ -10,6 +10,7 @@
 
 use crate::model::Matcher;
 
+use super::duration_expr::DurationExpr;
 use super::functions::FunctionSpec;
 
 /// A byte range of the query text.
@@ -29,28 +30,32 @@ impl Span {
 }
 
 /// A PromQL expression.
+///
+/// Every variant is boxed so an `Expr` is two words: the parser, checker,
+/// printer and evaluator recurse over it, and small frames keep deep queries
+/// within the stack (see [`super::MAX_EXPRESSION_DEPTH`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// `1.5`, `0x1f`, `Inf`; a unary minus on a literal is folded into it.
-    Number(NumberLiteral),
+    Number(Box<NumberLiteral>),
     /// `"text"`
-    String(StringLiteral),
+    String(Box<StringLiteral>),
     /// `metric{label="value"} offset 5m @ 100`
-    VectorSelector(VectorSelector),
+    VectorSelector(Box<VectorSelector>),
     /// `metric[5m]`
-    MatrixSelector(MatrixSelector),
+    MatrixSelector(Box<MatrixSelector>),
     /// `expr[30m:1m]`
-    Subquery(Subquery),
+    Subquery(Box<Subquery>),
     /// `rate(metric[5m])`
-    Call(Call),
+    Call(Box<Call>),
     /// `sum by (job) (metric)`
-    Aggregate(Aggregate),
+    Aggregate(Box<Aggregate>),
     /// `a + on(job) group_left b`
-    Binary(Binary),
+    Binary(Box<Binary>),
     /// `-expr`, `+expr`
-    Unary(Unary),
+    Unary(Box<Unary>),
     /// `(expr)`
-    Paren(Paren),
+    Paren(Box<Paren>),
 }
 
 impl Expr {
@@ -70,6 +75,31 @@ impl Expr {
         }
     }
 
+    /// Calls `visit` on this expression and every sub-expression, parents first.
+    pub fn walk<'e>(&'e self, visit: &mut impl FnMut(&'e Expr)) {
+        visit(self);
+        match self {
+            Expr::Number(_)
+            | Expr::String(_)
+            | Expr::VectorSelector(_)
+            | Expr::MatrixSelector(_) => {}
+            Expr::Subquery(s) => s.expr.walk(visit),
+            Expr::Call(c) => c.args.iter().for_each(|arg| arg.walk(visit)),
+            Expr::Aggregate(a) => {
+                if let Some(param) = &a.param {
+                    param.walk(visit);
+                }
+                a.expr.walk(visit);
+            }
+            Expr::Binary(b) => {
+                b.lhs.walk(visit);
+                b.rhs.walk(visit);
+            }
+            Expr::Unary(u) => u.expr.walk(visit),
+            Expr::Paren(p) => p.expr.walk(visit),
+        }
+    }
+
     /// The expression with any enclosing parentheses removed.
     pub fn unparen(&self) -> &Expr {
         match self {
@@ -82,8 +112,10 @@ impl Expr {
 /// A float literal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NumberLiteral {
-    /// The value.
+    /// The value (seconds for a duration literal).
     pub value: f64,
+    /// Whether it was written as a duration (`5m`), which is how it prints.
+    pub duration: bool,
     /// Where it was written.
     pub span: Span,
 }
@@ -117,6 +149,9 @@ pub struct VectorSelector {
     pub matchers: Vec<Matcher>,
     /// `offset`, in milliseconds; negative looks into the future.
     pub offset_ms: i64,
+    /// An `offset` written as a duration expression; when it uses `step()` or
+    /// `range()`, `offset_ms` is 0 and the evaluator resolves it.
+    pub offset_expr: Option<DurationExpr>,
     /// The `@` modifier.
     pub at: Option<At>,
     /// The experimental `anchored` modifier (extended range selectors).
@@ -134,6 +169,9 @@ pub struct MatrixSelector {
     pub selector: VectorSelector,
     /// The range, in milliseconds.
     pub range_ms: i64,
+    /// The range written as a duration expression; when it uses `step()` or
+    /// `range()`, `range_ms` is 0 and the evaluator resolves it.
+    pub range_expr: Option<DurationExpr>,
     /// Where it was written.
     pub span: Span,
 }
@@ -142,13 +180,19 @@ pub struct MatrixSelector {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Subquery {
     /// The instant-vector expression evaluated at each step.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// The range, in milliseconds.
     pub range_ms: i64,
+    /// The range as a duration expression (see [`MatrixSelector::range_expr`]).
+    pub range_expr: Option<DurationExpr>,
     /// The step in milliseconds; `None` means the engine's default evaluation interval.
     pub step_ms: Option<i64>,
+    /// The step as a duration expression (then `step_ms` is `Some(0)` if not constant).
+    pub step_expr: Option<DurationExpr>,
     /// `offset`, in milliseconds.
     pub offset_ms: i64,
+    /// The offset as a duration expression (see [`VectorSelector::offset_expr`]).
+    pub offset_expr: Option<DurationExpr>,
     /// The `@` modifier.
     pub at: Option<At>,
     /// Where it was written.
@@ -245,9 +289,9 @@ pub struct Aggregate {
     /// The operator.
     pub op: AggregateOp,
     /// The aggregated instant vector.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// The parameter of `topk`, `quantile`, `count_values`…
-    pub param: Option<Box<Expr>>,
+    pub param: Option<Expr>,
     /// The `by`/`without` labels (empty when absent).
     pub grouping: Vec<String>,
     /// `true` for `without`, `false` for `by` or no clause.
@@ -396,9 +440,9 @@ pub struct Binary {
     /// The operator.
     pub op: BinaryOp,
     /// The left operand.
-    pub lhs: Box<Expr>,
+    pub lhs: Expr,
     /// The right operand.
-    pub rhs: Box<Expr>,
+    pub rhs: Expr,
     /// The `bool` modifier of comparisons.
     pub return_bool: bool,
     /// Vector matching; `None` unless both operands are instant vectors.
@@ -422,7 +466,7 @@ pub struct Unary {
     /// The operator.
     pub op: UnaryOp,
     /// The operand.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// Where it was written.
     pub span: Span,
 }
@@ -431,7 +475,7 @@ pub struct Unary {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Paren {
     /// The inner expression.
-    pub expr: Box<Expr>,
+    pub expr: Expr,
     /// Where it was written, parentheses included.
     pub span: Span,
 }

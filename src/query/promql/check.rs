@@ -6,61 +6,84 @@
 
 use crate::model::METRIC_NAME_LABEL;
 
-use super::ast::{Aggregate, AggregateOp, Binary, Call, Cardinality, Expr, Span, VectorSelector};
+use super::ast::{
+    Aggregate, AggregateOp, Binary, Call, Cardinality, Expr, Span, Subquery, Unary, VectorSelector,
+};
 use super::error::{ErrorKind, ParseError};
 use super::functions::Function;
 use super::types::ValueType;
 
 /// Checks `expr` and returns its type.
 pub fn check(input: &str, expr: &mut Expr) -> Result<ValueType, ParseError> {
-    Checker { input }.check(expr)
+    Checker { input }.check(expr).map_err(|error| *error)
 }
+
+/// Boxed errors keep results, and so the recursive frames, small.
+type CheckResult<T> = Result<T, Box<ParseError>>;
 
 struct Checker<'a> {
     input: &'a str,
 }
 
 impl Checker<'_> {
-    fn invalid(&self, message: impl Into<String>, span: Span) -> ParseError {
-        ParseError::new(
+    fn invalid(&self, message: impl Into<String>, span: Span) -> Box<ParseError> {
+        Box::new(ParseError::new(
             self.input,
             ErrorKind::Invalid(message.into()),
             span.start,
             span.end,
-        )
+        ))
     }
 
-    fn check(&self, expr: &mut Expr) -> Result<ValueType, ParseError> {
+    /// Checks `expr` and returns its type. Only dispatches: it recurses once per
+    /// tree level, so the per-node work lives in helpers to keep its frame small.
+    fn check(&self, expr: &mut Expr) -> CheckResult<ValueType> {
         match expr {
-            Expr::Number(_) | Expr::String(_) => {}
-            Expr::Paren(paren) => {
-                self.check(&mut paren.expr)?;
+            Expr::Number(_) => Ok(ValueType::Scalar),
+            Expr::String(_) => Ok(ValueType::String),
+            Expr::Paren(paren) => self.check(&mut paren.expr),
+            Expr::VectorSelector(selector) => {
+                self.check_selector(selector, false)?;
+                Ok(ValueType::Vector)
             }
-            Expr::VectorSelector(selector) => self.check_selector(selector, false)?,
-            Expr::MatrixSelector(matrix) => self.check_selector(&matrix.selector, false)?,
-            Expr::Subquery(subquery) => {
-                let inner = self.check(&mut subquery.expr)?;
-                if inner != ValueType::Vector {
-                    return Err(self.invalid(
-                        format!("subquery is only allowed on instant vector, got {inner} instead"),
-                        subquery.span,
-                    ));
-                }
+            Expr::MatrixSelector(matrix) => {
+                self.check_selector(&matrix.selector, false)?;
+                Ok(ValueType::Matrix)
             }
-            Expr::Unary(unary) => {
-                let inner = self.check(&mut unary.expr)?;
-                if inner != ValueType::Scalar && inner != ValueType::Vector {
-                    return Err(self.invalid(
-                        format!("unary expression only allowed on expressions of type scalar or instant vector, got {:?}", inner.documented_name()),
-                        unary.span,
-                    ));
-                }
-            }
-            Expr::Aggregate(aggregate) => self.check_aggregate(aggregate)?,
-            Expr::Call(call) => self.check_call(call)?,
-            Expr::Binary(binary) => self.check_binary(binary)?,
+            Expr::Subquery(subquery) => self.check_subquery(subquery),
+            Expr::Unary(unary) => self.check_unary(unary),
+            Expr::Aggregate(aggregate) => self.check_aggregate(aggregate),
+            Expr::Call(call) => self.check_call(call),
+            Expr::Binary(binary) => self.check_binary(binary),
         }
-        Ok(expr.value_type())
+    }
+
+    fn check_subquery(&self, subquery: &mut Subquery) -> CheckResult<ValueType> {
+        let inner = self.check(&mut subquery.expr)?;
+        if inner != ValueType::Vector {
+            return Err(self.invalid(
+                format!(
+                    "subquery is only allowed on instant vector, got {} instead",
+                    inner.name()
+                ),
+                subquery.span,
+            ));
+        }
+        Ok(ValueType::Matrix)
+    }
+
+    fn check_unary(&self, unary: &mut Unary) -> CheckResult<ValueType> {
+        let inner = self.check(&mut unary.expr)?;
+        if inner != ValueType::Scalar && inner != ValueType::Vector {
+            return Err(self.invalid(
+                format!(
+                    "unary expression only allowed on expressions of type scalar or instant vector, got {:?}",
+                    inner.documented_name()
+                ),
+                unary.span,
+            ));
+        }
+        Ok(inner)
     }
 
     fn expect_type(
@@ -68,11 +91,11 @@ impl Checker<'_> {
         expr: &mut Expr,
         want: ValueType,
         context: impl Into<String>,
-    ) -> Result<(), ParseError> {
+    ) -> CheckResult<()> {
         let got = self.check(expr)?;
         if got != want {
             let span = expr.span();
-            return Err(ParseError::new(
+            return Err(Box::new(ParseError::new(
                 self.input,
                 ErrorKind::WrongType {
                     context: context.into(),
@@ -81,18 +104,14 @@ impl Checker<'_> {
                 },
                 span.start,
                 span.end,
-            ));
+            )));
         }
         Ok(())
     }
 
     /// `allow_empty` is for `info`'s data-label selector, where `{}`-like selectors
     /// are meaningful (Prometheus' `BypassEmptyMatcherCheck`).
-    fn check_selector(
-        &self,
-        selector: &VectorSelector,
-        allow_empty: bool,
-    ) -> Result<(), ParseError> {
+    fn check_selector(&self, selector: &VectorSelector, allow_empty: bool) -> CheckResult<()> {
         if let Some(name) = &selector.name {
             // The last matcher is the one for the name written before the braces.
             let explicit = selector
@@ -119,7 +138,7 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn check_aggregate(&self, aggregate: &mut Aggregate) -> Result<(), ParseError> {
+    fn check_aggregate(&self, aggregate: &mut Aggregate) -> CheckResult<ValueType> {
         self.expect_type(
             &mut aggregate.expr,
             ValueType::Vector,
@@ -130,13 +149,13 @@ impl Checker<'_> {
             op if op.takes_param() => Some(ValueType::Scalar),
             _ => None,
         };
-        if let (Some(want), Some(param)) = (param_type, aggregate.param.as_deref_mut()) {
+        if let (Some(want), Some(param)) = (param_type, aggregate.param.as_mut()) {
             self.expect_type(param, want, "aggregation parameter")?;
         }
-        Ok(())
+        Ok(ValueType::Vector)
     }
 
-    fn check_call(&self, call: &mut Call) -> Result<(), ParseError> {
+    fn check_call(&self, call: &mut Call) -> CheckResult<ValueType> {
         let spec = call.func;
         let count = call.args.len();
         let min = spec.min_args();
@@ -171,18 +190,7 @@ impl Checker<'_> {
         }
         let context = format!("call to function {:?}", spec.name);
         if spec.function == Function::Info {
-            if let Some(data_selector) = call.args.get(1) {
-                let Expr::VectorSelector(selector) = data_selector else {
-                    return Err(self.invalid(
-                        format!(
-                            "expected label selectors as the second argument to \"info\" function, got {}",
-                            data_selector.value_type()
-                        ),
-                        data_selector.span(),
-                    ));
-                };
-                self.check_selector(selector, true)?;
-            }
+            self.check_info_selector(call)?;
         }
         self.check_extended_ranges(call)?;
         for (index, arg) in call.args.iter_mut().enumerate() {
@@ -194,11 +202,36 @@ impl Checker<'_> {
                 None => break,
             }
         }
-        Ok(())
+        Ok(spec.return_type)
+    }
+
+    /// `info`'s second argument must be a selector of data labels without a metric
+    /// name; it may match the empty string (Prometheus' `BypassEmptyMatcherCheck`).
+    fn check_info_selector(&self, call: &Call) -> CheckResult<()> {
+        let Some(arg) = call.args.get(1) else {
+            return Ok(());
+        };
+        if arg.value_type() != ValueType::Vector {
+            return Err(self.invalid(
+                format!(
+                    "expected type instant vector in call to function \"info\", got {}",
+                    arg.value_type()
+                ),
+                call.span,
+            ));
+        }
+        match arg {
+            Expr::VectorSelector(selector) if selector.name.is_some() => Err(self.invalid(
+                "expected label selectors only, got vector selector instead",
+                arg.span(),
+            )),
+            Expr::VectorSelector(selector) => self.check_selector(selector, true),
+            _ => Err(self.invalid("expected label selectors only", arg.span())),
+        }
     }
 
     /// `anchored` and `smoothed` range selectors only work with some functions.
-    fn check_extended_ranges(&self, call: &Call) -> Result<(), ParseError> {
+    fn check_extended_ranges(&self, call: &Call) -> CheckResult<()> {
         const ANCHORED: &[Function] = &[
             Function::Changes,
             Function::Delta,
@@ -248,10 +281,62 @@ impl Checker<'_> {
         )
     }
 
-    fn check_binary(&self, binary: &mut Binary) -> Result<(), ParseError> {
+    fn check_binary(&self, binary: &mut Binary) -> CheckResult<ValueType> {
         let left = self.check(&mut binary.lhs)?;
         let right = self.check(&mut binary.rhs)?;
+        self.check_operands(binary, left, right)?;
+        if left == ValueType::Scalar && right == ValueType::Scalar {
+            Ok(ValueType::Scalar)
+        } else {
+            Ok(ValueType::Vector)
+        }
+    }
+
+    /// The rules on a binary operation whose operands have types `left`, `right`.
+    fn check_operands(
+        &self,
+        binary: &mut Binary,
+        left: ValueType,
+        right: ValueType,
+    ) -> CheckResult<()> {
         let op_span = self.operator_span(binary);
+        self.check_binary_modifiers(binary, left, right, op_span)?;
+        for (side, span) in [(left, binary.lhs.span()), (right, binary.rhs.span())] {
+            if side != ValueType::Scalar && side != ValueType::Vector {
+                return Err(self.invalid(
+                    "binary expression must contain only scalar and instant vector types",
+                    span,
+                ));
+            }
+        }
+        let both_vectors = left == ValueType::Vector && right == ValueType::Vector;
+        // Prometheus reports these at the whole expression, not the operator.
+        if both_vectors {
+            self.check_set_matching(binary)?;
+        } else {
+            self.drop_matching(binary)?;
+        }
+        if !both_vectors && binary.op.is_set_operator() {
+            return Err(self.invalid(
+                format!(
+                    "set operator {:?} not allowed in binary scalar expression",
+                    binary.op.as_str()
+                ),
+                binary.span,
+            ));
+        }
+        Ok(())
+    }
+
+    /// `bool` only on comparisons (and required between scalars), set operators
+    /// are many-to-many, `on` labels may not be `group_*` labels too.
+    fn check_binary_modifiers(
+        &self,
+        binary: &mut Binary,
+        left: ValueType,
+        right: ValueType,
+        op_span: Span,
+    ) -> CheckResult<()> {
         let op = binary.op;
         if binary.return_bool && !op.is_comparison() {
             return Err(self.invalid(
@@ -269,78 +354,72 @@ impl Checker<'_> {
                 op_span,
             ));
         }
-        if let Some(matching) = binary.matching.as_mut() {
-            if op.is_set_operator() && matching.card == Cardinality::OneToOne {
-                matching.card = Cardinality::ManyToMany;
-            }
-            if matching.on {
-                if let Some(label) = matching
-                    .labels
-                    .iter()
-                    .find(|l| matching.include.contains(l))
-                {
-                    return Err(self.invalid(
-                        format!("label {label:?} must not occur in ON and GROUP clause at once"),
-                        op_span,
-                    ));
-                }
-            }
+        let Some(matching) = binary.matching.as_mut() else {
+            return Ok(());
+        };
+        if op.is_set_operator() && matching.card == Cardinality::OneToOne {
+            matching.card = Cardinality::ManyToMany;
         }
-        for (side, span) in [(left, binary.lhs.span()), (right, binary.rhs.span())] {
-            if side != ValueType::Scalar && side != ValueType::Vector {
-                return Err(self.invalid(
-                    "binary expression must contain only scalar and instant vector types",
-                    span,
-                ));
-            }
-        }
-        let both_vectors = left == ValueType::Vector && right == ValueType::Vector;
-        if !both_vectors
-            && binary
-                .matching
-                .as_ref()
-                .is_some_and(|m| m.fill_left.is_some() || m.fill_right.is_some())
-        {
-            return Err(self.invalid(
-                "fill modifiers are only allowed between instant vectors",
-                op_span,
-            ));
-        }
-        if !both_vectors {
-            if binary
-                .matching
-                .as_ref()
-                .is_some_and(|m| !m.labels.is_empty())
+        if matching.on {
+            if let Some(label) = matching
+                .labels
+                .iter()
+                .find(|l| matching.include.contains(l))
             {
                 return Err(self.invalid(
-                    "vector matching only allowed between instant vectors",
+                    format!("label {label:?} must not occur in ON and GROUP clause at once"),
                     op_span,
                 ));
             }
-            binary.matching = None;
-        } else if op.is_set_operator() {
-            if let Some(matching) = &binary.matching {
-                if matches!(
-                    matching.card,
-                    Cardinality::OneToMany | Cardinality::ManyToOne
-                ) {
-                    return Err(self.invalid(
-                        format!("no grouping allowed for {:?} operation", op.as_str()),
-                        op_span,
-                    ));
-                }
-                if matching.card != Cardinality::ManyToMany {
-                    return Err(self.invalid("set operations must always be many-to-many", op_span));
-                }
+        }
+        Ok(())
+    }
+
+    /// With a scalar operand there is no vector matching: `on`/`ignoring` labels
+    /// and fill modifiers are errors, the rest is dropped as Prometheus does.
+    fn drop_matching(&self, binary: &mut Binary) -> CheckResult<()> {
+        if let Some(matching) = &binary.matching {
+            if !matching.labels.is_empty() {
+                return Err(self.invalid(
+                    "vector matching only allowed between instant vectors",
+                    binary.span,
+                ));
+            }
+            if matching.fill_left.is_some() || matching.fill_right.is_some() {
+                return Err(self.invalid(
+                    "filling in missing series only allowed between instant vectors",
+                    binary.span,
+                ));
             }
         }
-        if (left == ValueType::Scalar || right == ValueType::Scalar) && op.is_set_operator() {
+        binary.matching = None;
+        Ok(())
+    }
+
+    /// Set operators between vectors take no `group_left`/`group_right`.
+    fn check_set_matching(&self, binary: &Binary) -> CheckResult<()> {
+        let Some(matching) = &binary.matching else {
+            return Ok(());
+        };
+        if !binary.op.is_set_operator() {
+            return Ok(());
+        }
+        if matches!(
+            matching.card,
+            Cardinality::OneToMany | Cardinality::ManyToOne
+        ) {
             return Err(self.invalid(
-                format!(
-                    "set operator {:?} not allowed in binary scalar expression",
-                    op.as_str()
-                ),
-                op_span,
+                format!("no grouping allowed for {:?} operation", binary.op.as_str()),
+                binary.span,
+            ));
+        }
+        if matching.card != Cardinality::ManyToMany {
+            return Err(self.invalid("set operations must always be many-to-many", binary.span));
+        }
+        if matching.fill_left.is_some() || matching.fill_right.is_some() {
+            return Err(self.invalid(
+                "filling in missing series not allowed for set operators",
+                binary.span,
             ));
         }
         Ok(())

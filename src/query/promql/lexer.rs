@@ -152,12 +152,41 @@ impl<'a> Lexer<'a> {
             self.emit(TokenKind::Eof, start);
             return Step::Stop;
         };
-        let kind = match c {
+        match c {
             '#' => {
                 self.skip_comment();
-                return Step::Continue;
+                Step::Continue
             }
-            c if is_space(c) => return Step::Continue,
+            c if is_space(c) => Step::Continue,
+            c if c.is_ascii_digit()
+                || (c == '.' && self.peek().is_some_and(|n| n.is_ascii_digit())) =>
+            {
+                self.pos = start;
+                self.lex_number_or_duration(start)
+            }
+            '"' | '\'' => self.lex_string(start, c),
+            '`' => self.lex_raw_string(start),
+            ':' if self.bracket_open => {
+                if self.got_colon {
+                    return self.error(start, "unexpected colon ':'".into());
+                }
+                self.got_colon = true;
+                self.emit(TokenKind::Colon, start)
+            }
+            c if is_alpha(c) || c == ':' => {
+                self.pos = start;
+                self.lex_word(start)
+            }
+            c => match self.operator_or_bracket(c) {
+                Ok(kind) => self.emit(kind, start),
+                Err(message) => self.error(start, message),
+            },
+        }
+    }
+
+    /// Punctuation and operators outside braces; `c` is consumed.
+    fn operator_or_bracket(&mut self, c: char) -> Result<TokenKind, String> {
+        let kind = match c {
             ',' => TokenKind::Comma,
             '*' => TokenKind::Mul,
             '/' => TokenKind::Div,
@@ -166,67 +195,31 @@ impl<'a> Lexer<'a> {
             '-' => TokenKind::Sub,
             '^' => TokenKind::Pow,
             '@' => TokenKind::At,
-            '=' => match self.peek() {
-                Some('=') => {
-                    self.pos += 1;
-                    TokenKind::Eql
-                }
-                Some('~') => {
-                    return self.error(start, "unexpected character after '=': '~'".into())
-                }
-                _ => TokenKind::Assign,
-            },
+            '=' if self.accept("=") => TokenKind::Eql,
+            '=' if self.peek() == Some('~') => {
+                return Err("unexpected character after '=': '~'".into())
+            }
+            '=' => TokenKind::Assign,
             '!' => match self.bump() {
                 Some('=') => TokenKind::Neq,
                 other => {
                     let shown = other.map_or("EOF".to_string(), |c| format!("{c:?}"));
-                    return self.error(start, format!("unexpected character after '!': {shown}"));
+                    return Err(format!("unexpected character after '!': {shown}"));
                 }
             },
-            '<' => {
-                if self.accept("=") {
-                    TokenKind::Lte
-                } else if self.accept("/") {
-                    TokenKind::TrimUpper
-                } else {
-                    TokenKind::Lss
-                }
-            }
-            '>' => {
-                if self.accept("=") {
-                    TokenKind::Gte
-                } else if self.accept("/") {
-                    TokenKind::TrimLower
-                } else {
-                    TokenKind::Gtr
-                }
-            }
-            c if c.is_ascii_digit()
-                || (c == '.' && self.peek().is_some_and(|n| n.is_ascii_digit())) =>
-            {
-                self.pos = start;
-                return self.lex_number_or_duration(start);
-            }
-            '"' | '\'' => return self.lex_string(start, c),
-            '`' => return self.lex_raw_string(start),
-            ':' if self.bracket_open => {
-                if self.got_colon {
-                    return self.error(start, "unexpected colon ':'".into());
-                }
-                self.got_colon = true;
-                TokenKind::Colon
-            }
-            c if is_alpha(c) || c == ':' => {
-                self.pos = start;
-                return self.lex_word(start);
-            }
+            '<' if self.accept("=") => TokenKind::Lte,
+            '<' if self.accept("/") => TokenKind::TrimUpper,
+            '<' => TokenKind::Lss,
+            '>' if self.accept("=") => TokenKind::Gte,
+            '>' if self.accept("/") => TokenKind::TrimLower,
+            '>' => TokenKind::Gtr,
             '(' => {
                 self.paren_depth += 1;
                 TokenKind::LeftParen
             }
             ')' => {
                 if self.paren_depth == 0 {
-                    return self.error(start, "unexpected right parenthesis ')'".into());
+                    return Err("unexpected right parenthesis ')'".into());
                 }
                 self.paren_depth -= 1;
                 TokenKind::RightParen
@@ -237,7 +230,7 @@ impl<'a> Lexer<'a> {
             }
             '[' => {
                 if self.bracket_open {
-                    return self.error(start, "unexpected left bracket '['".into());
+                    return Err("unexpected left bracket '['".into());
                 }
                 self.bracket_open = true;
                 self.got_colon = false;
@@ -245,14 +238,14 @@ impl<'a> Lexer<'a> {
             }
             ']' => {
                 if !self.bracket_open {
-                    return self.error(start, "unexpected right bracket ']'".into());
+                    return Err("unexpected right bracket ']'".into());
                 }
                 self.bracket_open = false;
                 TokenKind::RightBracket
             }
-            other => return self.error(start, format!("unexpected character: {other:?}")),
+            other => return Err(format!("unexpected character: {other:?}")),
         };
-        self.emit(kind, start)
+        Ok(kind)
     }
 
     fn lex_inside_braces(&mut self) -> Step {
@@ -322,8 +315,11 @@ impl<'a> Lexer<'a> {
         if self.bracket_open {
             // Inside brackets only the duration-expression words exist.
             return match keyword {
-                Some(k @ (Keyword::Step | Keyword::Range | Keyword::Min | Keyword::Max)) => {
+                Some(k @ (Keyword::Step | Keyword::Range)) => {
                     self.emit(TokenKind::Keyword(k), start)
+                }
+                _ if word == "min_of" || word == "max_of" => {
+                    self.emit(TokenKind::Identifier, start)
                 }
                 _ => {
                     let first = word.chars().next().unwrap_or(' ');
@@ -388,11 +384,10 @@ impl<'a> Lexer<'a> {
         self.accept(digits);
         let mut dot_seen = false;
         let mut exponent_seen = false;
-        loop {
-            let Some(c) = self.peek() else { break };
-            if !(digits.contains(c) || "._eE".contains(c)) {
-                break;
-            }
+        while let Some(c) = self
+            .peek()
+            .filter(|&c| digits.contains(c) || "._eE".contains(c))
+        {
             if c == '.' {
                 if dot_seen {
                     self.pos += 1;

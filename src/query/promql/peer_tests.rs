@@ -24,6 +24,16 @@ struct EvalCase {
     may_fail: bool,
 }
 
+/// Printing, parsing the print and printing again must give the same text.
+fn reprints_stably(expr: &super::Expr) -> Result<(), String> {
+    let printed = expr.to_string();
+    let again = parse(&printed).map_err(|e| format!("printed form {printed:?} fails: {e}"))?;
+    if again.to_string() != printed {
+        return Err(format!("printed form {printed:?} reprints as {again}"));
+    }
+    Ok(())
+}
+
 /// The expression of an `eval…` line: after `at <time>` or after `step <dur>`.
 fn eval_expression(line: &str) -> Option<String> {
     let mut words = line.splitn(2, char::is_whitespace);
@@ -96,7 +106,12 @@ fn prometheus_test_scripts_parse() {
         for case in eval_cases(&text) {
             let place = format!("{name}:{}", case.line);
             match parse(&case.expr) {
-                Ok(_) => parsed += 1,
+                Ok(expr) => {
+                    parsed += 1;
+                    if let Err(problem) = reprints_stably(&expr) {
+                        unexpected.push(format!("{place}: {} => {problem}", case.expr));
+                    }
+                }
                 Err(error) => {
                     failed += 1;
                     if skips.contains_key(&place) {
@@ -218,7 +233,12 @@ fn compliance_queries_parse() {
     for (template, should_fail) in &entries {
         for query in expand(template) {
             match parse(&query) {
-                Ok(_) => parsed += 1,
+                Ok(expr) => {
+                    parsed += 1;
+                    if let Err(problem) = reprints_stably(&expr) {
+                        unexpected.push(format!("{query} => {problem}"));
+                    }
+                }
                 Err(error) => {
                     failed += 1;
                     if *should_fail {

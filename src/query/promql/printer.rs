@@ -7,15 +7,16 @@ use std::fmt::{self, Display, Formatter, Write};
 use crate::model::{MatchOp, Matcher, METRIC_NAME_LABEL};
 
 use super::ast::{
-    Aggregate, At, Binary, Call, Cardinality, Expr, MatrixSelector, Subquery, UnaryOp,
-    VectorSelector,
+    Aggregate, At, Binary, Call, Cardinality, Expr, MatrixSelector, NumberLiteral, Subquery,
+    UnaryOp, VectorMatching, VectorSelector,
 };
 use super::duration::format_duration_ms;
+use super::duration_expr::DurationExpr;
 
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::Number(number) => f.write_str(&format_float(number.value)),
+            Expr::Number(number) => write_number(f, number),
             Expr::String(string) => f.write_str(&go_quote(&string.value)),
             Expr::VectorSelector(selector) => write_selector(f, selector, true),
             Expr::MatrixSelector(matrix) => write_matrix(f, matrix),
@@ -28,17 +29,34 @@ impl Display for Expr {
                     UnaryOp::Neg => "-",
                     UnaryOp::Plus => "+",
                 };
-                write!(f, "{sign}{}", unary.expr)
+                f.write_str(sign)?;
+                unary.expr.fmt(f)
             }
-            Expr::Paren(paren) => write!(f, "({})", paren.expr),
+            Expr::Paren(paren) => {
+                f.write_str("(")?;
+                paren.expr.fmt(f)?;
+                f.write_str(")")
+            }
         }
     }
 }
 
-/// Formats a float as Go's `fmt.Sprint` does, which Prometheus uses for number
-/// literals: `%g` with the shortest digits, so an exponent appears when the decimal
-/// exponent is below -4 or at least 6 (`1e+06`, `1.5e-05`, `123456`).
+/// Formats a float as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, which Prometheus
+/// uses for number literals: shortest digits, never an exponent, `+Inf`, `NaN`.
 pub fn format_float(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_string();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+    }
+    format!("{value}")
+}
+
+/// Formats a float as Go's `%v` does, which Prometheus uses for fill values:
+/// `%g` with the shortest digits, so an exponent appears when the decimal
+/// exponent is below -4 or at least 6 (`1e+06`, `1e-05`, `123456`).
+pub fn format_float_v(value: f64) -> String {
     if value.is_nan() {
         return "NaN".to_string();
     }
@@ -121,17 +139,47 @@ fn matcher_string(matcher: &Matcher) -> String {
     )
 }
 
-fn write_modifiers(f: &mut Formatter<'_>, at: Option<At>, offset_ms: i64) -> fmt::Result {
+fn write_modifiers(
+    f: &mut Formatter<'_>,
+    at: Option<At>,
+    offset_ms: i64,
+    offset_expr: Option<&DurationExpr>,
+) -> fmt::Result {
+    write_at(f, at)?;
+    write_offset(f, offset_ms, offset_expr)
+}
+
+fn write_at(f: &mut Formatter<'_>, at: Option<At>) -> fmt::Result {
     match at {
-        Some(At::Timestamp(ms)) => write!(f, " @ {:.3}", ms as f64 / 1000.0)?,
-        Some(At::Start) => f.write_str(" @ start()")?,
-        Some(At::End) => f.write_str(" @ end()")?,
-        None => {}
+        Some(At::Timestamp(ms)) => write!(f, " @ {:.3}", ms as f64 / 1000.0),
+        Some(At::Start) => f.write_str(" @ start()"),
+        Some(At::End) => f.write_str(" @ end()"),
+        None => Ok(()),
     }
-    if offset_ms != 0 {
-        write!(f, " offset {}", format_duration_ms(offset_ms))?;
+}
+
+fn write_offset(
+    f: &mut Formatter<'_>,
+    offset_ms: i64,
+    offset_expr: Option<&DurationExpr>,
+) -> fmt::Result {
+    if let Some(expr) = offset_expr {
+        write!(f, " offset {expr}")
+    } else if offset_ms != 0 {
+        write!(f, " offset {}", format_duration_ms(offset_ms))
+    } else {
+        Ok(())
     }
-    Ok(())
+}
+
+/// A number literal; one written as a duration prints as a duration (`5m`).
+fn write_number(f: &mut Formatter<'_>, number: &NumberLiteral) -> fmt::Result {
+    let ms = (number.value * 1000.0).round();
+    if number.duration && ms.is_finite() && ms.abs() < i64::MAX as f64 {
+        f.write_str(&format_duration_ms(ms as i64))
+    } else {
+        f.write_str(&format_float(number.value))
+    }
 }
 
 fn write_selector(
@@ -162,49 +210,65 @@ fn write_selector(
         write!(f, "{{{}}}", labels.join(", ").replace(", ", ","))?;
     }
     if with_modifiers {
-        write_modifiers(f, selector.at, selector.offset_ms)?;
+        write_at(f, selector.at)?;
         write_extension(f, selector)?;
+        write_offset(f, selector.offset_ms, selector.offset_expr.as_ref())?;
     }
     Ok(())
 }
 
 fn write_extension(f: &mut Formatter<'_>, selector: &VectorSelector) -> fmt::Result {
     if selector.anchored {
-        f.write_str(" anchored")?;
+        f.write_str(" anchored")
+    } else if selector.smoothed {
+        f.write_str(" smoothed")
+    } else {
+        Ok(())
     }
-    if selector.smoothed {
-        f.write_str(" smoothed")?;
-    }
-    Ok(())
 }
 
 fn write_matrix(f: &mut Formatter<'_>, matrix: &MatrixSelector) -> fmt::Result {
     write_selector(f, &matrix.selector, false)?;
-    write!(f, "[{}]", format_duration_ms(matrix.range_ms))?;
-    write_modifiers(f, matrix.selector.at, matrix.selector.offset_ms)?;
-    write_extension(f, &matrix.selector)
+    write!(
+        f,
+        "[{}]",
+        duration_text(matrix.range_ms, matrix.range_expr.as_ref())
+    )?;
+    let selector = &matrix.selector;
+    write_extension(f, selector)?;
+    write_modifiers(
+        f,
+        selector.at,
+        selector.offset_ms,
+        selector.offset_expr.as_ref(),
+    )
 }
 
 fn write_subquery(f: &mut Formatter<'_>, subquery: &Subquery) -> fmt::Result {
+    subquery.expr.fmt(f)?;
     write!(
         f,
-        "{}[{}:",
-        subquery.expr,
-        format_duration_ms(subquery.range_ms)
+        "[{}:",
+        duration_text(subquery.range_ms, subquery.range_expr.as_ref())
     )?;
     if let Some(step) = subquery.step_ms {
-        f.write_str(&format_duration_ms(step))?;
+        f.write_str(&duration_text(step, subquery.step_expr.as_ref()))?;
     }
     f.write_str("]")?;
-    write_modifiers(f, subquery.at, subquery.offset_ms)
+    write_modifiers(
+        f,
+        subquery.at,
+        subquery.offset_ms,
+        subquery.offset_expr.as_ref(),
+    )
 }
 
-fn join_exprs(exprs: &[Expr]) -> String {
-    exprs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A range or step: the duration expression as written, or the duration.
+fn duration_text(ms: i64, expr: Option<&DurationExpr>) -> String {
+    match expr {
+        Some(expr) => expr.to_string(),
+        None => format_duration_ms(ms),
+    }
 }
 
 fn join_labels(labels: &[String]) -> String {
@@ -216,7 +280,15 @@ fn join_labels(labels: &[String]) -> String {
 }
 
 fn write_call(f: &mut Formatter<'_>, call: &Call) -> fmt::Result {
-    write!(f, "{}({})", call.func.name, join_exprs(&call.args))
+    f.write_str(call.func.name)?;
+    f.write_str("(")?;
+    for (index, arg) in call.args.iter().enumerate() {
+        if index > 0 {
+            f.write_str(", ")?;
+        }
+        arg.fmt(f)?;
+    }
+    f.write_str(")")
 }
 
 fn write_aggregate(f: &mut Formatter<'_>, aggregate: &Aggregate) -> fmt::Result {
@@ -228,42 +300,53 @@ fn write_aggregate(f: &mut Formatter<'_>, aggregate: &Aggregate) -> fmt::Result 
     }
     f.write_str("(")?;
     if let Some(param) = &aggregate.param {
-        write!(f, "{param}, ")?;
+        param.fmt(f)?;
+        f.write_str(", ")?;
     }
-    write!(f, "{})", aggregate.expr)
+    aggregate.expr.fmt(f)?;
+    f.write_str(")")
 }
 
 fn write_binary(f: &mut Formatter<'_>, binary: &Binary) -> fmt::Result {
-    write!(f, "{} {}", binary.lhs, binary.op.as_str())?;
+    binary.lhs.fmt(f)?;
+    f.write_str(" ")?;
+    f.write_str(binary.op.as_str())?;
     if binary.return_bool {
         f.write_str(" bool")?;
     }
     if let Some(matching) = &binary.matching {
-        if !matching.labels.is_empty() || matching.on {
-            let tag = if matching.on { "on" } else { "ignoring" };
-            write!(f, " {tag} ({})", join_labels(&matching.labels))?;
-            let side = match matching.card {
-                Cardinality::ManyToOne => Some("left"),
-                Cardinality::OneToMany => Some("right"),
-                Cardinality::OneToOne | Cardinality::ManyToMany => None,
-            };
-            if let Some(side) = side {
-                write!(f, " group_{side} ({})", join_labels(&matching.include))?;
-            }
+        write_matching(f, matching)?;
+    }
+    f.write_str(" ")?;
+    binary.rhs.fmt(f)
+}
+
+/// ` on (a) group_left (b) fill (0)` as Prometheus' `getMatchingStr` prints it.
+fn write_matching(f: &mut Formatter<'_>, matching: &VectorMatching) -> fmt::Result {
+    let side = match matching.card {
+        Cardinality::ManyToOne => Some("left"),
+        Cardinality::OneToMany => Some("right"),
+        Cardinality::OneToOne | Cardinality::ManyToMany => None,
+    };
+    if !matching.labels.is_empty() || matching.on || side.is_some() {
+        let tag = if matching.on { "on" } else { "ignoring" };
+        write!(f, " {tag} ({})", join_labels(&matching.labels))?;
+    }
+    if let Some(side) = side {
+        write!(f, " group_{side} ({})", join_labels(&matching.include))?;
+    }
+    match (matching.fill_left, matching.fill_right) {
+        (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
+            write!(f, " fill ({})", format_float_v(l))?;
         }
-        match (matching.fill_left, matching.fill_right) {
-            (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
-                write!(f, " fill({})", format_float(l))?;
+        (left, right) => {
+            if let Some(l) = left {
+                write!(f, " fill_left ({})", format_float_v(l))?;
             }
-            (left, right) => {
-                if let Some(l) = left {
-                    write!(f, " fill_left({})", format_float(l))?;
-                }
-                if let Some(r) = right {
-                    write!(f, " fill_right({})", format_float(r))?;
-                }
+            if let Some(r) = right {
+                write!(f, " fill_right ({})", format_float_v(r))?;
             }
         }
     }
-    write!(f, " {}", binary.rhs)
+    Ok(())
 }

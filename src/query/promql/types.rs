@@ -29,6 +29,18 @@ impl ValueType {
     }
 }
 
+impl ValueType {
+    /// Prometheus' `ValueType` string (`scalar`, `vector`, `matrix`, `string`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Scalar => "scalar",
+            ValueType::Vector => "vector",
+            ValueType::Matrix => "matrix",
+            ValueType::String => "string",
+        }
+    }
+}
+
 impl fmt::Display for ValueType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.documented_name())

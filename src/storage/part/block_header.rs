@@ -2,15 +2,16 @@
 //!
 //! ```text
 //! tsid (24 B) | min_ts i64 | max_ts i64 | rows u32 | ts_offset u64 | ts_size u32
-//!             | values_offset u64 | values_size u32 | encoding (BLOCK_ENCODING_SIZE B)
+//!             | values_offset u64 | values_size u32 | encoding (BlockEncoding::ENCODED_SIZE = 22 B)
 //! ```
 //! All integers big-endian.
 
 use crate::index::tsid::{Tsid, TSID_SIZE};
-use crate::storage::encoding::{BlockEncoding, BLOCK_ENCODING_SIZE, MAX_ROWS_PER_BLOCK};
+use crate::storage::encoding::{BlockEncoding, MAX_ROWS_PER_BLOCK};
 
 /// Encoded size of a block header.
-pub const BLOCK_HEADER_SIZE: usize = TSID_SIZE + 8 + 8 + 4 + 8 + 4 + 8 + 4 + BLOCK_ENCODING_SIZE;
+pub const BLOCK_HEADER_SIZE: usize =
+    TSID_SIZE + 8 + 8 + 4 + 8 + 4 + 8 + 4 + BlockEncoding::ENCODED_SIZE;
 
 /// Describes one block: one series, at most `MAX_ROWS_PER_BLOCK` samples sorted by time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,19 +55,25 @@ impl BlockHeader {
     pub fn decode(src: &[u8]) -> Result<(Self, &[u8]), String> {
         let (tsid, rest) = Tsid::decode(src).ok_or("truncated block header")?;
         let mut reader = BeReader(rest);
+        let min_timestamp_ms = reader.i64()?;
+        let max_timestamp_ms = reader.i64()?;
+        let rows = reader.u32()?;
+        let timestamps_offset = reader.u64()?;
+        let timestamps_size = reader.u32()?;
+        let values_offset = reader.u64()?;
+        let values_size = reader.u32()?;
+        let (encoding, rest) = BlockEncoding::decode(reader.0).map_err(|e| e.to_string())?;
         let header = BlockHeader {
             tsid,
-            min_timestamp_ms: reader.i64()?,
-            max_timestamp_ms: reader.i64()?,
-            rows: reader.u32()?,
-            timestamps_offset: reader.u64()?,
-            timestamps_size: reader.u32()?,
-            values_offset: reader.u64()?,
-            values_size: reader.u32()?,
-            encoding: BlockEncoding::default(),
+            min_timestamp_ms,
+            max_timestamp_ms,
+            rows,
+            timestamps_offset,
+            timestamps_size,
+            values_offset,
+            values_size,
+            encoding,
         };
-        let (encoding, rest) = BlockEncoding::decode(reader.0).map_err(|e| e.to_string())?;
-        let header = BlockHeader { encoding, ..header };
         if header.rows == 0 || header.rows as usize > MAX_ROWS_PER_BLOCK {
             return Err(format!("block header with {} rows", header.rows));
         }
@@ -126,7 +133,13 @@ mod tests {
             timestamps_size: 9,
             values_offset: 10,
             values_size: 11,
-            encoding: BlockEncoding::default(),
+            encoding: crate::storage::encoding::encode_block(
+                &[1],
+                &[1.0],
+                1,
+                &mut Vec::new(),
+                &mut Vec::new(),
+            ),
         };
         let mut bytes = Vec::new();
         header.encode(&mut bytes);

@@ -4,7 +4,7 @@ use super::block_header::BlockHeader;
 use super::metadata::PartMetadata;
 use super::metaindex_row::MetaindexRow;
 use crate::index::Tsid;
-use crate::storage::encoding::{encode_block, MAX_ROWS_PER_BLOCK};
+use crate::storage::encoding::{BlockEncoder, MAX_ROWS_PER_BLOCK};
 
 /// Block headers per index block: small enough that a lookup decompresses little.
 pub const HEADERS_PER_INDEX_BLOCK: usize = 256;
@@ -13,8 +13,10 @@ pub const HEADERS_PER_INDEX_BLOCK: usize = 256;
 const INDEX_ZSTD_LEVEL: i32 = 3;
 
 /// The encoded contents of a part, ready to be written.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PartBuilder {
+    /// Reused across blocks: holds the zstd context and scratch buffers.
+    encoder: BlockEncoder,
     /// `timestamps.bin`.
     pub timestamps: Vec<u8>,
     /// `values.bin`.
@@ -53,7 +55,7 @@ impl PartBuilder {
             };
             let ts_offset = self.timestamps.len();
             let values_offset = self.values.len();
-            let encoding = encode_block(
+            let encoding = self.encoder.encode(
                 ts,
                 vs,
                 self.zstd_level,

@@ -12,6 +12,7 @@
 //! file size (notes/GLOMMIO.md gotcha 2) and adjacent blocks are fetched in one read.
 
 pub mod block_header;
+pub mod block_stream_reader;
 pub mod builder;
 pub mod metadata;
 pub mod metaindex_row;
@@ -26,7 +27,7 @@ use self::builder::PartBuilder;
 use self::metadata::PartMetadata;
 use self::metaindex_row::MetaindexRow;
 use crate::index::Tsid;
-use crate::storage::encoding::{decode_block, MAX_ROWS_PER_BLOCK};
+use crate::storage::encoding::{BlockDecoder, MAX_ROWS_PER_BLOCK};
 use crate::storage::fs;
 
 /// File names inside a part directory.
@@ -156,6 +157,11 @@ impl Part {
         })
     }
 
+    /// Bytes of the column files (timestamps and values).
+    pub fn column_bytes(&self) -> u64 {
+        self.timestamps_size + self.values_size
+    }
+
     /// Every block header, sorted by (TSID, min timestamp).
     pub fn headers(&self) -> &[BlockHeader] {
         &self.headers
@@ -187,10 +193,12 @@ impl Part {
         }
         let mut out = Vec::with_capacity(picked.len());
         let mut group_start = 0;
+        let mut decoder = BlockDecoder::new();
         while group_start < picked.len() {
             let group_end = coalesce_end(&picked, group_start);
             let group = picked.get(group_start..group_end).unwrap_or_default();
-            self.read_group(group, min_ms, max_ms, &mut out).await?;
+            self.read_group(group, min_ms, max_ms, &mut decoder, &mut out)
+                .await?;
             group_start = group_end;
         }
         Ok(out)
@@ -201,6 +209,7 @@ impl Part {
         group: &[(usize, &BlockHeader)],
         min_ms: i64,
         max_ms: i64,
+        decoder: &mut BlockDecoder,
         out: &mut Vec<SeriesSamples>,
     ) -> io::Result<()> {
         let (Some((_, first)), Some((_, last))) = (group.first(), group.last()) else {
@@ -225,45 +234,37 @@ impl Part {
             };
             let mut timestamps = Vec::with_capacity(header.rows as usize);
             let mut values = Vec::with_capacity(header.rows as usize);
-            decode_block(
-                &header.encoding,
-                header.rows as usize,
-                ts_slice,
-                values_slice,
-                &mut timestamps,
-                &mut values,
-            )
-            .map_err(|e| self.corrupt(&e.to_string()))?;
+            decoder
+                .decode(
+                    &header.encoding,
+                    header.rows as usize,
+                    ts_slice,
+                    values_slice,
+                    &mut timestamps,
+                    &mut values,
+                )
+                .map_err(|e| self.corrupt(&e.to_string()))?;
             if header.min_timestamp_ms < min_ms || header.max_timestamp_ms > max_ms {
-                let keep: Vec<bool> = timestamps
-                    .iter()
-                    .map(|&t| t >= min_ms && t <= max_ms)
-                    .collect();
-                let mut i = 0;
-                timestamps.retain(|_| {
-                    i += 1;
-                    keep.get(i - 1).copied().unwrap_or(false)
-                });
-                let mut j = 0;
-                values.retain(|_| {
-                    j += 1;
-                    keep.get(j - 1).copied().unwrap_or(false)
-                });
+                // Timestamps are sorted within a block: keep the contiguous run inside the range.
+                let from = timestamps.partition_point(|&t| t < min_ms);
+                let to = timestamps.partition_point(|&t| t <= max_ms);
+                timestamps.truncate(to);
+                values.truncate(to);
+                timestamps.drain(..from);
+                values.drain(..from);
             }
             out.push((*position, timestamps, values));
         }
         Ok(())
     }
 
-    /// Reads every block of the part (for merges), in header order.
-    pub async fn read_all(&self) -> io::Result<Vec<(Tsid, Vec<i64>, Vec<f64>)>> {
-        let mut tsids: Vec<Tsid> = self.headers.iter().map(|h| h.tsid).collect();
-        tsids.dedup();
-        let blocks = self.read(&tsids, i64::MIN, i64::MAX).await?;
-        Ok(blocks
-            .into_iter()
-            .filter_map(|(position, ts, vs)| tsids.get(position).map(|&tsid| (tsid, ts, vs)))
-            .collect())
+    /// Reads `[start, end)` of `timestamps.bin` (`timestamps`) or `values.bin`, clamped to the file.
+    pub async fn read_column(&self, timestamps: bool, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        if timestamps {
+            read_clamped(&self.timestamps, self.timestamps_size, start, end).await
+        } else {
+            read_clamped(&self.values, self.values_size, start, end).await
+        }
     }
 
     fn corrupt(&self, what: &str) -> io::Error {

@@ -2,10 +2,9 @@
 //! `by`/`without`/`on`/`ignoring`/`group_left`/`group_right`.
 
 use super::super::ast::{Aggregate, AggregateOp, Call, Expr, Span};
-use super::super::error::ParseError;
-use super::super::functions::lookup;
+use super::super::functions::{lookup, FunctionSpec};
 use super::super::token::{Keyword, TokenKind};
-use super::Parser;
+use super::{ParseResult, Parser};
 
 /// The aggregation operator of a keyword (the caller knows it is one).
 fn aggregate_op(keyword: Keyword) -> Option<AggregateOp> {
@@ -31,59 +30,83 @@ fn aggregate_op(keyword: Keyword) -> Option<AggregateOp> {
 
 impl Parser<'_> {
     /// `name(args...)`; the name token is current.
-    pub(super) fn parse_call(&mut self) -> Result<Expr, ParseError> {
-        let name = self.next();
-        let name_span = Span::new(name.pos, name.end());
-        let func = lookup(name.text).ok_or_else(|| {
-            self.invalid(
-                format!("unknown function with name {:?}", name.text),
-                name_span,
-            )
-        })?;
+    pub(super) fn parse_call(&mut self) -> ParseResult<Expr> {
+        let start = self.peek().pos;
+        let func = self.parse_function_name()?;
         let args = self.parse_call_args("function call")?;
-        Ok(Expr::Call(Call {
+        self.set_depth(self.last_depth + 1)?;
+        Ok(Expr::Call(Box::new(Call {
             func,
             args,
-            span: Span::new(name.pos, self.last_end),
-        }))
+            span: Span::new(start, self.last_end),
+        })))
     }
 
-    /// `(expr, expr, ...)` including both parentheses.
-    fn parse_call_args(&mut self, context: &'static str) -> Result<Vec<Expr>, ParseError> {
+    /// Consumes a function name and looks it up.
+    fn parse_function_name(&mut self) -> ParseResult<&'static FunctionSpec> {
+        let name = self.next();
+        // `step()`, `start()`… are keywords, which match in any case.
+        let found = if matches!(name.kind, TokenKind::Keyword(_)) {
+            lookup(&name.text.to_ascii_lowercase())
+        } else {
+            lookup(name.text)
+        };
+        found.ok_or_else(|| {
+            self.invalid(
+                format!("unknown function with name {:?}", name.text),
+                Span::new(name.pos, name.end()),
+            )
+        })
+    }
+
+    /// `(expr, expr, ...)` including both parentheses; leaves the depth of the
+    /// deepest argument (0 for none) in `last_depth`.
+    fn parse_call_args(&mut self, context: &'static str) -> ParseResult<Vec<Expr>> {
         self.expect(TokenKind::LeftParen, context, "\"(\"")?;
         let mut args = Vec::new();
+        let mut deepest = 0;
+        self.last_depth = 0;
         if self.peek().kind == TokenKind::RightParen {
             self.next();
             return Ok(args);
         }
         loop {
             args.push(self.parse_expr(0)?);
-            let token = self.next();
-            match token.kind {
-                TokenKind::RightParen => return Ok(args),
-                TokenKind::Comma if self.peek().kind == TokenKind::RightParen => {
-                    return Err(self.invalid(
-                        "trailing commas not allowed in function call args",
-                        Span::new(token.pos, token.end()),
-                    ));
-                }
-                TokenKind::Comma => {}
-                _ => return Err(self.unexpected(token, context, "\",\" or \")\"")),
+            deepest = deepest.max(self.last_depth);
+            if self.end_of_args(context)? {
+                self.last_depth = deepest;
+                return Ok(args);
             }
         }
     }
 
+    /// After an argument: `)` ends the list (true), `,` continues it (false).
+    fn end_of_args(&mut self, context: &'static str) -> ParseResult<bool> {
+        let token = self.next();
+        match token.kind {
+            TokenKind::RightParen => Ok(true),
+            TokenKind::Comma if self.peek().kind == TokenKind::RightParen => Err(self.invalid(
+                "trailing commas not allowed in function call args",
+                Span::new(token.pos, token.end()),
+            )),
+            TokenKind::Comma => Ok(false),
+            _ => Err(self.unexpected(token, context, "\",\" or \")\"")),
+        }
+    }
+
     /// `op [by|without (labels)] ([param,] expr) [by|without (labels)]`.
-    pub(super) fn parse_aggregate(&mut self, keyword: Keyword) -> Result<Expr, ParseError> {
+    pub(super) fn parse_aggregate(&mut self, keyword: Keyword) -> ParseResult<Expr> {
         let op_token = self.next();
         let Some(op) = aggregate_op(keyword) else {
             return Err(self.unexpected(op_token, "", ""));
         };
         let mut grouping = self.parse_grouping_clause()?;
         let args = self.parse_call_args("aggregation")?;
+        let depth = self.last_depth + 1;
         if grouping.is_none() {
             grouping = self.parse_grouping_clause()?;
         }
+        self.set_depth(depth)?;
         let span = Span::new(op_token.pos, self.last_end);
         let (without, grouping) = grouping.unwrap_or((false, Vec::new()));
         if args.is_empty() {
@@ -100,26 +123,22 @@ impl Parser<'_> {
             ));
         }
         let mut args = args.into_iter();
-        let param = if op.takes_param() {
-            args.next().map(Box::new)
-        } else {
-            None
-        };
+        let param = if op.takes_param() { args.next() } else { None };
         let Some(expr) = args.next() else {
             return Err(self.invalid("no arguments for aggregate expression provided", span));
         };
-        Ok(Expr::Aggregate(Aggregate {
+        Ok(Expr::Aggregate(Box::new(Aggregate {
             op,
-            expr: Box::new(expr),
+            expr,
             param,
             grouping,
             without,
             span,
-        }))
+        })))
     }
 
     /// An optional `by (...)` / `without (...)`: `Some((without, labels))` if present.
-    fn parse_grouping_clause(&mut self) -> Result<Option<(bool, Vec<String>)>, ParseError> {
+    fn parse_grouping_clause(&mut self) -> ParseResult<Option<(bool, Vec<String>)>> {
         let without = match self.peek().kind {
             TokenKind::Keyword(Keyword::By) => false,
             TokenKind::Keyword(Keyword::Without) => true,
@@ -130,7 +149,7 @@ impl Parser<'_> {
     }
 
     /// `(label, "quoted.label", ...)` with an optional trailing comma.
-    pub(super) fn parse_label_list(&mut self) -> Result<Vec<String>, ParseError> {
+    pub(super) fn parse_label_list(&mut self) -> ParseResult<Vec<String>> {
         self.expect(TokenKind::LeftParen, "grouping opts", "\"(\"")?;
         let mut labels = Vec::new();
         loop {

@@ -6,14 +6,66 @@ use super::super::ast::{
     VectorMatching,
 };
 use super::super::duration::parse_duration_ms;
-use super::super::error::ParseError;
 use super::super::literal::{parse_number, unquote};
 use super::super::token::{Keyword, Token, TokenKind};
-use super::Parser;
+use super::{ParseResult, Parser};
 
 /// Binding strength of a unary sign's operand: like Prometheus (`%prec MUL`),
 /// only `^` binds tighter, so `-2^2` is `-(2^2)` and `-a * b` is `(-a) * b`.
 const UNARY_OPERAND_PRECEDENCE: u8 = 6;
+
+/// What a primary expression starts with.
+enum Primary {
+    Paren,
+    Call,
+    Aggregate(Keyword),
+    Leaf,
+}
+
+/// The modifiers between a binary operator and its right operand.
+struct BinaryModifiers {
+    return_bool: bool,
+    matching: VectorMatching,
+}
+
+#[expect(
+    clippy::boxed_local,
+    reason = "parse_expr holds the modifiers across its recursive call; a box keeps that frame small"
+)]
+fn make_binary(op: BinaryOp, lhs: Expr, rhs: Expr, modifiers: Box<BinaryModifiers>) -> Expr {
+    let span = Span::new(lhs.span().start, rhs.span().end);
+    let BinaryModifiers {
+        return_bool,
+        matching,
+    } = *modifiers;
+    Expr::Binary(Box::new(Binary {
+        op,
+        lhs,
+        rhs,
+        return_bool,
+        matching: Some(matching),
+        span,
+    }))
+}
+
+/// Applies a sign; a number literal absorbs it, as in Prometheus.
+fn make_unary(op: UnaryOp, start: usize, operand: Expr) -> Expr {
+    let span = Span::new(start, operand.span().end);
+    match operand {
+        Expr::Number(mut number) => {
+            if op == UnaryOp::Neg {
+                number.value = -number.value;
+            }
+            number.span = span;
+            Expr::Number(number)
+        }
+        operand => Expr::Unary(Box::new(Unary {
+            op,
+            expr: operand,
+            span,
+        })),
+    }
+}
 
 /// The binary operator a token stands for, if any.
 fn binary_op(token: &Token<'_>) -> Option<BinaryOp> {
@@ -43,40 +95,39 @@ fn binary_op(token: &Token<'_>) -> Option<BinaryOp> {
 
 impl Parser<'_> {
     /// Parses operators binding at least as tightly as `min_precedence`.
-    pub(super) fn parse_expr(&mut self, min_precedence: u8) -> Result<Expr, ParseError> {
+    ///
+    /// This and the functions it recurses through (`parse_unary`,
+    /// `parse_postfix`, `parse_primary`, `parse_paren`) keep their frames small:
+    /// the work that does not recurse lives in helpers.
+    pub(super) fn parse_expr(&mut self, min_precedence: u8) -> ParseResult<Expr> {
+        self.enter()?;
         let mut lhs = self.parse_unary()?;
-        loop {
-            let token = self.peek();
-            let Some(op) = binary_op(&token) else {
-                break;
-            };
-            let precedence = op.precedence();
-            if precedence < min_precedence {
-                break;
-            }
-            self.next();
-            let (return_bool, matching) = self.parse_binary_modifiers()?;
+        while let Some(op) = self.next_binary_op(min_precedence) {
+            let lhs_depth = self.last_depth;
+            let modifiers = self.parse_binary_modifiers()?;
             let rhs_min = if op.is_right_associative() {
-                precedence
+                op.precedence()
             } else {
-                precedence + 1
+                op.precedence() + 1
             };
             let rhs = self.parse_expr(rhs_min)?;
-            let span = Span::new(lhs.span().start, rhs.span().end);
-            lhs = Expr::Binary(Binary {
-                op,
-                lhs: Box::new(lhs),
-                rhs: Box::new(rhs),
-                return_bool,
-                matching: Some(matching),
-                span,
-            });
+            self.set_depth(1 + lhs_depth.max(self.last_depth))?;
+            lhs = make_binary(op, lhs, rhs, modifiers);
         }
+        self.leave();
         Ok(lhs)
     }
 
+    /// Consumes the next token if it is a binary operator binding at least as
+    /// tightly as `min_precedence`.
+    fn next_binary_op(&mut self, min_precedence: u8) -> Option<BinaryOp> {
+        let op = binary_op(&self.peek()).filter(|op| op.precedence() >= min_precedence)?;
+        self.next();
+        Some(op)
+    }
+
     /// `bool`, `on(...)`/`ignoring(...)`, `group_left(...)`/`group_right(...)`.
-    fn parse_binary_modifiers(&mut self) -> Result<(bool, VectorMatching), ParseError> {
+    fn parse_binary_modifiers(&mut self) -> ParseResult<Box<BinaryModifiers>> {
         let mut return_bool = false;
         if self.peek().kind == TokenKind::Keyword(Keyword::Bool) {
             self.next();
@@ -113,11 +164,14 @@ impl Parser<'_> {
             }
         }
         self.parse_fill_modifiers(&mut matching)?;
-        Ok((return_bool, matching))
+        Ok(Box::new(BinaryModifiers {
+            return_bool,
+            matching,
+        }))
     }
 
     /// `fill(v)`, `fill_left(v)`, `fill_right(v)` (experimental in Prometheus).
-    fn parse_fill_modifiers(&mut self, matching: &mut VectorMatching) -> Result<(), ParseError> {
+    fn parse_fill_modifiers(&mut self, matching: &mut VectorMatching) -> ParseResult<()> {
         loop {
             let keyword = match self.peek().kind {
                 TokenKind::Keyword(
@@ -152,7 +206,7 @@ impl Parser<'_> {
 
     /// A unary sign applies to everything binding tighter than `*`; a sign on a
     /// number literal is folded into it, as Prometheus does.
-    fn parse_unary(&mut self) -> Result<Expr, ParseError> {
+    fn parse_unary(&mut self) -> ParseResult<Expr> {
         let token = self.peek();
         let op = match token.kind {
             TokenKind::Add => UnaryOp::Plus,
@@ -161,27 +215,19 @@ impl Parser<'_> {
         };
         self.next();
         let operand = self.parse_expr(UNARY_OPERAND_PRECEDENCE)?;
-        let span = Span::new(token.pos, operand.span().end);
-        Ok(match operand {
-            Expr::Number(number) => Expr::Number(NumberLiteral {
-                value: if op == UnaryOp::Neg {
-                    -number.value
-                } else {
-                    number.value
-                },
-                span,
-            }),
-            operand => Expr::Unary(Unary {
-                op,
-                expr: Box::new(operand),
-                span,
-            }),
-        })
+        if !matches!(operand, Expr::Number(_)) {
+            self.set_depth(self.last_depth + 1)?;
+        }
+        Ok(make_unary(op, token.pos, operand))
     }
 
     /// A primary followed by any `[range]`, `[range:step]`, `offset` and `@` modifiers.
-    fn parse_postfix(&mut self) -> Result<Expr, ParseError> {
-        let mut expr = self.parse_primary()?;
+    fn parse_postfix(&mut self) -> ParseResult<Expr> {
+        let expr = self.parse_primary()?;
+        self.parse_modifiers(expr)
+    }
+
+    fn parse_modifiers(&mut self, mut expr: Expr) -> ParseResult<Expr> {
         loop {
             expr = match self.peek().kind {
                 TokenKind::LeftBracket => self.parse_range_or_subquery(expr)?,
@@ -195,49 +241,21 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_primary(&mut self) -> Result<Expr, ParseError> {
-        let token = self.peek();
+    fn parse_primary(&mut self) -> ParseResult<Expr> {
+        match self.primary_kind() {
+            Primary::Paren => self.parse_paren(),
+            Primary::Call => self.parse_call(),
+            Primary::Aggregate(keyword) => self.parse_aggregate(keyword),
+            Primary::Leaf => self.parse_leaf(),
+        }
+    }
+
+    /// What the current token starts.
+    fn primary_kind(&self) -> Primary {
         let following = self.peek_at(1).kind;
-        match token.kind {
-            TokenKind::Number => {
-                self.next();
-                let value = self.number_value(token)?;
-                Ok(Expr::Number(NumberLiteral {
-                    value,
-                    span: Span::new(token.pos, token.end()),
-                }))
-            }
-            TokenKind::Duration => {
-                // A duration where a number is expected counts its seconds.
-                self.next();
-                let ms = self.duration_ms(token)?;
-                Ok(Expr::Number(NumberLiteral {
-                    value: ms as f64 / 1000.0,
-                    span: Span::new(token.pos, token.end()),
-                }))
-            }
-            TokenKind::String => {
-                self.next();
-                Ok(Expr::String(StringLiteral {
-                    value: self.string_value(token)?,
-                    span: Span::new(token.pos, token.end()),
-                }))
-            }
-            TokenKind::LeftParen => {
-                self.next();
-                let inner = self.parse_expr(0)?;
-                let close = self.expect(TokenKind::RightParen, "paren expression", "\")\"")?;
-                Ok(Expr::Paren(Paren {
-                    expr: Box::new(inner),
-                    span: Span::new(token.pos, close.end()),
-                }))
-            }
-            TokenKind::LeftBrace => self.parse_vector_selector(None),
-            TokenKind::Identifier if following == TokenKind::LeftParen => self.parse_call(),
-            TokenKind::Identifier | TokenKind::MetricIdentifier => {
-                self.next();
-                self.parse_vector_selector(Some(token))
-            }
+        match self.peek().kind {
+            TokenKind::LeftParen => Primary::Paren,
+            TokenKind::Identifier if following == TokenKind::LeftParen => Primary::Call,
             TokenKind::Keyword(keyword)
                 if keyword.is_aggregator()
                     && matches!(
@@ -247,12 +265,64 @@ impl Parser<'_> {
                             | TokenKind::Keyword(Keyword::Without)
                     ) =>
             {
-                self.parse_aggregate(keyword)
+                Primary::Aggregate(keyword)
             }
             TokenKind::Keyword(Keyword::Start | Keyword::End | Keyword::Step | Keyword::Range)
                 if following == TokenKind::LeftParen =>
             {
-                self.parse_call()
+                Primary::Call
+            }
+            _ => Primary::Leaf,
+        }
+    }
+
+    fn parse_paren(&mut self) -> ParseResult<Expr> {
+        let open = self.next();
+        let inner = self.parse_expr(0)?;
+        let close = self.expect(TokenKind::RightParen, "paren expression", "\")\"")?;
+        self.set_depth(self.last_depth + 1)?;
+        Ok(Expr::Paren(Box::new(Paren {
+            expr: inner,
+            span: Span::new(open.pos, close.end()),
+        })))
+    }
+
+    /// Literals and selectors: primaries that do not recurse.
+    fn parse_leaf(&mut self) -> ParseResult<Expr> {
+        self.last_depth = 1;
+        let token = self.peek();
+        let span = Span::new(token.pos, token.end());
+        match token.kind {
+            TokenKind::Number => {
+                self.next();
+                let value = self.number_value(token)?;
+                Ok(Expr::Number(Box::new(NumberLiteral {
+                    value,
+                    duration: false,
+                    span,
+                })))
+            }
+            TokenKind::Duration => {
+                // A duration where a number is expected counts its seconds.
+                self.next();
+                let ms = self.duration_ms(token)?;
+                Ok(Expr::Number(Box::new(NumberLiteral {
+                    value: ms as f64 / 1000.0,
+                    duration: true,
+                    span,
+                })))
+            }
+            TokenKind::String => {
+                self.next();
+                Ok(Expr::String(Box::new(StringLiteral {
+                    value: self.string_value(token)?,
+                    span,
+                })))
+            }
+            TokenKind::LeftBrace => self.parse_vector_selector(None),
+            TokenKind::Identifier | TokenKind::MetricIdentifier => {
+                self.next();
+                self.parse_vector_selector(Some(token))
             }
             TokenKind::Keyword(keyword) if keyword.can_be_metric_name() => {
                 self.next();
@@ -263,7 +333,7 @@ impl Parser<'_> {
     }
 
     /// The value of a number token.
-    pub(super) fn number_value(&self, token: Token<'_>) -> Result<f64, ParseError> {
+    pub(super) fn number_value(&self, token: Token<'_>) -> ParseResult<f64> {
         parse_number(token.text).ok_or_else(|| {
             self.invalid(
                 format!("error parsing number: {:?}: invalid syntax", token.text),
@@ -273,13 +343,13 @@ impl Parser<'_> {
     }
 
     /// The milliseconds of a duration token.
-    pub(super) fn duration_ms(&self, token: Token<'_>) -> Result<i64, ParseError> {
+    pub(super) fn duration_ms(&self, token: Token<'_>) -> ParseResult<i64> {
         parse_duration_ms(token.text)
             .map_err(|message| self.invalid(message, Span::new(token.pos, token.end())))
     }
 
     /// The value of a string token.
-    pub(super) fn string_value(&self, token: Token<'_>) -> Result<String, ParseError> {
+    pub(super) fn string_value(&self, token: Token<'_>) -> ParseResult<String> {
         unquote(token.text)
             .map_err(|message| self.invalid(message, Span::new(token.pos, token.end())))
     }

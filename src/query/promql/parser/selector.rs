@@ -4,9 +4,12 @@
 use crate::model::{MatchOp, Matcher, METRIC_NAME_LABEL};
 
 use super::super::ast::{At, Expr, MatrixSelector, Span, Subquery, VectorSelector};
-use super::super::error::{ErrorKind, ParseError};
+use super::super::duration_expr::DurationExpr;
+use super::super::error::ErrorKind;
+use super::super::printer::format_float;
 use super::super::token::{Keyword, Token, TokenKind};
-use super::Parser;
+use super::duration::ParsedDuration;
+use super::{ParseResult, Parser};
 
 const OFFSET_PLACEMENT: &str = "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery";
 const AT_PLACEMENT: &str =
@@ -15,6 +18,7 @@ const AT_PLACEMENT: &str =
 /// The `offset`/`@` fields of whatever node a modifier attaches to.
 struct ModifierTarget<'e> {
     offset_ms: &'e mut i64,
+    offset_expr: &'e mut Option<DurationExpr>,
     at: &'e mut Option<At>,
     span: &'e mut Span,
 }
@@ -24,16 +28,19 @@ fn modifier_target(expr: &mut Expr) -> Option<ModifierTarget<'_>> {
     match expr {
         Expr::VectorSelector(selector) => Some(ModifierTarget {
             offset_ms: &mut selector.offset_ms,
+            offset_expr: &mut selector.offset_expr,
             at: &mut selector.at,
             span: &mut selector.span,
         }),
         Expr::MatrixSelector(matrix) => Some(ModifierTarget {
             offset_ms: &mut matrix.selector.offset_ms,
+            offset_expr: &mut matrix.selector.offset_expr,
             at: &mut matrix.selector.at,
             span: &mut matrix.span,
         }),
         Expr::Subquery(subquery) => Some(ModifierTarget {
             offset_ms: &mut subquery.offset_ms,
+            offset_expr: &mut subquery.offset_expr,
             at: &mut subquery.at,
             span: &mut subquery.span,
         }),
@@ -43,10 +50,7 @@ fn modifier_target(expr: &mut Expr) -> Option<ModifierTarget<'_>> {
 
 impl<'a> Parser<'a> {
     /// `name`, `name{...}` or `{...}`; `name` is the already consumed name token.
-    pub(super) fn parse_vector_selector(
-        &mut self,
-        name: Option<Token<'_>>,
-    ) -> Result<Expr, ParseError> {
+    pub(super) fn parse_vector_selector(&mut self, name: Option<Token<'_>>) -> ParseResult<Expr> {
         let start = name.map_or(self.peek().pos, |token| token.pos);
         let mut matchers = Vec::new();
         if self.peek().kind == TokenKind::LeftBrace {
@@ -61,19 +65,20 @@ impl<'a> Parser<'a> {
             )?;
             matchers.push(matcher);
         }
-        Ok(Expr::VectorSelector(VectorSelector {
+        Ok(Expr::VectorSelector(Box::new(VectorSelector {
             name,
             matchers,
             offset_ms: 0,
+            offset_expr: None,
             at: None,
             anchored: false,
             smoothed: false,
             span: Span::new(start, end),
-        }))
+        })))
     }
 
     /// The matchers after `{`, up to and including `}`.
-    fn parse_matchers(&mut self, matchers: &mut Vec<Matcher>) -> Result<(), ParseError> {
+    fn parse_matchers(&mut self, matchers: &mut Vec<Matcher>) -> ParseResult<()> {
         loop {
             let token = self.next();
             match token.kind {
@@ -93,7 +98,7 @@ impl<'a> Parser<'a> {
     }
 
     /// One matcher whose label (or quoted metric name) token is consumed.
-    fn parse_matcher(&mut self, label: Token<'_>) -> Result<Matcher, ParseError> {
+    fn parse_matcher(&mut self, label: Token<'_>) -> ParseResult<Matcher> {
         let name = if label.kind == TokenKind::String {
             self.string_value(label)?
         } else {
@@ -128,11 +133,11 @@ impl<'a> Parser<'a> {
     }
 
     /// A duration in brackets or after `offset`: a number of seconds or a duration literal.
-    fn parse_duration_literal(
+    pub(super) fn parse_duration_literal(
         &mut self,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<(i64, Token<'a>), ParseError> {
+    ) -> ParseResult<(i64, Token<'a>)> {
         let token = self.peek();
         let ms = match token.kind {
             TokenKind::Number => {
@@ -151,45 +156,52 @@ impl<'a> Parser<'a> {
         Ok((ms, token))
     }
 
-    /// A range or subquery duration, which Prometheus requires to be positive.
-    fn parse_positive_duration(
+    /// A plain range or step literal (Prometheus' `number_duration_literal`).
+    pub(super) fn parse_range_literal(
         &mut self,
         context: &'static str,
         expected: &'static str,
-    ) -> Result<i64, ParseError> {
-        let (ms, token) = self.parse_duration_literal(context, expected)?;
-        if ms <= 0 && token.kind == TokenKind::Duration {
-            return Err(self.invalid(
-                "duration must be greater than 0",
-                Span::new(token.pos, token.end()),
-            ));
-        }
+    ) -> ParseResult<i64> {
+        let (ms, _) = self.parse_duration_literal(context, expected)?;
         Ok(ms)
     }
 
     /// `[range]` after a selector, or `[range:step]` / `[range:]` after any expression.
-    pub(super) fn parse_range_or_subquery(&mut self, expr: Expr) -> Result<Expr, ParseError> {
+    pub(super) fn parse_range_or_subquery(&mut self, expr: Expr) -> ParseResult<Expr> {
         let open = self.next();
-        let range_ms = self.parse_positive_duration("subquery selector", "duration")?;
+        let range = self.parse_bracket_duration("subquery selector", "number or duration")?;
         let token = self.next();
         match token.kind {
-            TokenKind::RightBracket => self.make_matrix(expr, range_ms, open, token),
+            TokenKind::RightBracket => self.make_matrix(expr, range, open, token),
             TokenKind::Colon => {
-                let step_ms = if self.peek().kind == TokenKind::RightBracket {
+                let step = if self.peek().kind == TokenKind::RightBracket {
                     None
                 } else {
-                    Some(self.parse_positive_duration("subquery selector", "duration or \"]\"")?)
+                    Some(self.parse_bracket_duration(
+                        "subquery selector",
+                        "number or duration or \"]\"",
+                    )?)
                 };
                 let close = self.expect(TokenKind::RightBracket, "subquery selector", "\"]\"")?;
                 let span = Span::new(expr.span().start, close.end());
-                Ok(Expr::Subquery(Subquery {
-                    expr: Box::new(expr),
-                    range_ms,
+                // A zero step means the default step, as in Prometheus.
+                let (step_ms, step_expr) = match step {
+                    Some(step) if step.ms == 0 && step.expr.is_none() => (None, None),
+                    Some(step) => (Some(step.ms), step.expr),
+                    None => (None, None),
+                };
+                self.set_depth(self.last_depth + 1)?;
+                Ok(Expr::Subquery(Box::new(Subquery {
+                    expr,
+                    range_ms: range.ms,
+                    range_expr: range.expr,
                     step_ms,
+                    step_expr,
                     offset_ms: 0,
+                    offset_expr: None,
                     at: None,
                     span,
-                }))
+                })))
             }
             _ => Err(self.unexpected(token, "subquery or range", "\":\" or \"]\"")),
         }
@@ -198,45 +210,43 @@ impl<'a> Parser<'a> {
     fn make_matrix(
         &self,
         expr: Expr,
-        range_ms: i64,
+        range: ParsedDuration,
         open: Token<'_>,
         close: Token<'_>,
-    ) -> Result<Expr, ParseError> {
+    ) -> ParseResult<Expr> {
         let brackets = Span::new(open.pos, close.end());
         let Expr::VectorSelector(selector) = expr else {
             return Err(self.invalid("ranges only allowed for vector selectors", brackets));
         };
-        if selector.offset_ms != 0 {
+        if selector.offset_ms != 0 || selector.offset_expr.is_some() {
             return Err(self.invalid("no offset modifiers allowed before range", brackets));
         }
         if selector.at.is_some() {
             return Err(self.invalid("no @ modifiers allowed before range", brackets));
         }
         let span = Span::new(selector.span.start, close.end());
-        Ok(Expr::MatrixSelector(MatrixSelector {
-            selector,
-            range_ms,
+        Ok(Expr::MatrixSelector(Box::new(MatrixSelector {
+            selector: *selector,
+            range_ms: range.ms,
+            range_expr: range.expr,
             span,
-        }))
+        })))
     }
 
     /// `offset [-]duration`.
-    pub(super) fn parse_offset(&mut self, mut expr: Expr) -> Result<Expr, ParseError> {
+    pub(super) fn parse_offset(&mut self, mut expr: Expr) -> ParseResult<Expr> {
         self.next();
-        let negative = self.peek().kind == TokenKind::Sub;
-        if negative {
-            self.next();
-        }
-        let (ms, _) = self.parse_duration_literal("offset", "number or duration")?;
+        let offset = self.parse_offset_duration()?;
         let end = self.last_end;
         let expr_span = expr.span();
         let Some(target) = modifier_target(&mut expr) else {
             return Err(self.invalid(OFFSET_PLACEMENT, expr_span));
         };
-        if *target.offset_ms != 0 {
+        if *target.offset_ms != 0 || target.offset_expr.is_some() {
             return Err(self.invalid("offset may not be set multiple times", expr_span));
         }
-        *target.offset_ms = if negative { -ms } else { ms };
+        *target.offset_ms = offset.ms;
+        *target.offset_expr = offset.expr;
         target.span.end = end;
         Ok(expr)
     }
@@ -246,23 +256,26 @@ impl<'a> Parser<'a> {
         &mut self,
         mut expr: Expr,
         keyword: Keyword,
-    ) -> Result<Expr, ParseError> {
+    ) -> ParseResult<Expr> {
         let token = self.next();
         let name = token.text.to_ascii_lowercase();
         let span = expr.span();
         let selector = match &mut expr {
             Expr::VectorSelector(selector) => selector,
             Expr::MatrixSelector(matrix) => &mut matrix.selector,
-            _ => {
+            Expr::Subquery(_) => {
                 return Err(self.invalid(
-                    format!("{name} modifier must be preceded by an instant vector selector or range vector selector"),
+                    format!("{name} modifier is not supported for subqueries"),
                     span,
                 ))
+            }
+            _ => {
+                return Err(self.invalid(format!("{name} modifier not implemented"), span));
             }
         };
         if selector.anchored || selector.smoothed {
             return Err(self.invalid(
-                "anchored or smoothed modifier may not be set multiple times",
+                "anchored and smoothed modifiers cannot be used together",
                 span,
             ));
         }
@@ -281,7 +294,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `@ <timestamp>`, `@ start()` or `@ end()`.
-    pub(super) fn parse_at(&mut self, mut expr: Expr) -> Result<Expr, ParseError> {
+    pub(super) fn parse_at(&mut self, mut expr: Expr) -> ParseResult<Expr> {
         self.next();
         let token = self.peek();
         let at = match token.kind {
@@ -311,7 +324,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `[+|-]number` or a duration, in seconds since the epoch, as milliseconds.
-    fn parse_at_timestamp(&mut self, expr_span: Span) -> Result<At, ParseError> {
+    fn parse_at_timestamp(&mut self, expr_span: Span) -> ParseResult<At> {
         let mut sign = 1.0;
         match self.peek().kind {
             TokenKind::Add => {
@@ -335,18 +348,33 @@ impl<'a> Parser<'a> {
         let bound = i64::MAX as f64;
         if !seconds.is_finite() || seconds >= bound || seconds <= -bound {
             return Err(self.invalid(
-                format!("timestamp out of bounds for @ modifier: {seconds:.6}"),
+                format!(
+                    "timestamp out of bounds for @ modifier: {}",
+                    go_fixed6(seconds)
+                ),
                 expr_span,
             ));
         }
         let ms = (seconds * 1000.0).round();
         if ms >= bound || ms <= -bound {
             return Err(self.invalid(
-                format!("timestamp out of bounds for @ modifier: {seconds:.6}"),
+                format!(
+                    "timestamp out of bounds for @ modifier: {}",
+                    go_fixed6(seconds)
+                ),
                 expr_span,
             ));
         }
         Ok(At::Timestamp(ms as i64))
+    }
+}
+
+/// Formats like Go's `%f`: six decimals, `+Inf`/`-Inf`/`NaN` for the rest.
+fn go_fixed6(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.6}")
+    } else {
+        format_float(value)
     }
 }
 
