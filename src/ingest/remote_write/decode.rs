@@ -280,9 +280,9 @@ pub(crate) fn describe(labels: &[(&[u8], &[u8])]) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::proto::{Label, Sample, TimeSeries};
-    use bytes::Bytes;
     use super::*;
     use crate::model::Labels;
+    use bytes::Bytes;
 
     const LIMITS: LabelLimits = LabelLimits {
         max_labels: 4,

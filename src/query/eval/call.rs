@@ -90,10 +90,10 @@ fn rollup_samples(
 ) -> Result<Vec<Sample>, EvalError> {
     let drop_name = !keeps_name(function);
     if let Some((Expr::MatrixSelector(ms), _)) = rollup_arguments(call) {
-        if let Some((_, FetchKind::Rollup { .. })) = engine.fetched(ms) {
+        if let Some((_, FetchKind::Rollup { .. })) = engine.fetched(ms.as_ref()) {
             let key = engine.key(ms.selector.at, t_ms);
             return Ok(engine
-                .rollup_points(ms, key)
+                .rollup_points(ms.as_ref(), key)
                 .into_iter()
                 .map(|(labels, value)| Sample {
                     labels: labels.clone(),
@@ -224,7 +224,7 @@ fn timestamp(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<Value, E
     if let Expr::VectorSelector(vs) = arg.unparen() {
         let key = engine.key(vs.at, t_ms);
         let samples = engine
-            .rollup_points(vs, key)
+            .rollup_points(vs.as_ref(), key)
             .into_iter()
             .map(|(labels, value)| Sample {
                 labels: labels.clone(),

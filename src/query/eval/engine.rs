@@ -9,7 +9,9 @@ use crate::query::promql::{At, Expr, MatrixSelector, Span, Subquery, UnaryOp, Ve
 
 use super::annotation::{AnnotationKind, Annotations};
 use super::error::EvalError;
-use super::plan::{resolve_at, subquery_grid, FetchKind, FetchResult, Grid, Plan, QueryParams};
+use super::plan::{
+    node_key, resolve_at, subquery_grid, FetchKind, FetchResult, Grid, Plan, PlanNode, QueryParams,
+};
 use super::value::{Sample, Series, SeriesBuilder, Value};
 use super::{aggregate, binary, call};
 
@@ -154,13 +156,13 @@ impl<'a> Engine<'a> {
     }
 
     /// The fetched series of a node, if the plan fetched it with `kind`-like shape.
-    pub fn fetched<T>(&self, node: &T) -> Option<(&'a FetchResult, &'a FetchKind)> {
+    pub fn fetched<T: PlanNode>(&self, node: &T) -> Option<(&'a FetchResult, &'a FetchKind)> {
         let slot = self.plan.slot(node)?;
         Some((self.data.get(slot)?, &self.plan.requests.get(slot)?.kind))
     }
 
     /// Rollup points of a pushed-down node at evaluation time `key`, one per series with a point.
-    pub fn rollup_points<T>(&self, node: &T, key: i64) -> Vec<(&'a Labels, f64)> {
+    pub fn rollup_points<T: PlanNode>(&self, node: &T, key: i64) -> Vec<(&'a Labels, f64)> {
         let Some((result, _)) = self.fetched(node) else {
             return Vec::new();
         };
@@ -245,7 +247,7 @@ impl<'a> Engine<'a> {
             step_ms: 1,
         };
         let inner = subquery_grid(outer, sq.range_ms, step, sq.offset_ms);
-        let node = std::ptr::from_ref(sq) as usize;
+        let node = node_key(sq);
         // Steps before this window are not asked for again while time moves forward.
         if let Some(cache) = self.subquery_cache.get_mut(&node) {
             *cache = cache.split_off(&inner.start_ms);

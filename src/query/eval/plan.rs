@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::model::Matcher;
-use crate::query::promql::{At, Call, Expr, Function, MatrixSelector, VectorSelector};
+use crate::query::promql::{At, Call, Expr, Function, MatrixSelector, Subquery, VectorSelector};
 use crate::query::rollup::{RollupFunction, RollupGrid};
 
 use super::error::EvalError;
@@ -130,12 +130,23 @@ pub struct Plan {
 
 impl Plan {
     /// Index in `requests` of the fetch for a selector node.
-    pub(crate) fn slot<T>(&self, node: &T) -> Option<usize> {
+    pub(crate) fn slot<T: PlanNode>(&self, node: &T) -> Option<usize> {
         self.slots.get(&node_key(node)).copied()
     }
 }
 
-fn node_key<T>(node: &T) -> usize {
+/// An AST node that can own a fetch: a selector or a subquery.
+///
+/// Only the nodes themselves implement it, not the `Box`es holding them, so the
+/// planner and the engine always key a node by the same address.
+pub(crate) trait PlanNode {}
+
+impl PlanNode for VectorSelector {}
+impl PlanNode for MatrixSelector {}
+impl PlanNode for Subquery {}
+
+/// The identity of a node: its address, stable while the AST is borrowed.
+pub(crate) fn node_key<T: PlanNode>(node: &T) -> usize {
     std::ptr::from_ref(node) as usize
 }
 
