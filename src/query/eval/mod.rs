@@ -15,6 +15,7 @@ pub mod annotation;
 mod binary;
 mod call;
 pub mod date;
+pub mod durations;
 mod engine;
 pub mod error;
 mod functions;
@@ -57,6 +58,8 @@ pub async fn instant_query<S: SeriesSource>(
         end_ms: params.start_ms,
         ..*params
     };
+    let resolved = durations::resolve(expr, &params)?;
+    let expr = resolved.as_ref().unwrap_or(expr);
     let plan = plan(expr, &params)?;
     let data = fetch(&plan, &params, source).await?;
     let mut engine = Engine::new(&params, &plan, &data);
@@ -80,6 +83,8 @@ pub async fn range_query<S: SeriesSource>(
             value_type.documented_name()
         )));
     }
+    let resolved = durations::resolve(expr, params)?;
+    let expr = resolved.as_ref().unwrap_or(expr);
     let plan = plan(expr, params)?;
     let data = fetch(&plan, params, source).await?;
     let mut engine = Engine::new(params, &plan, &data);
