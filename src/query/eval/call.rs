@@ -158,11 +158,7 @@ fn range_argument(
     t_ms: i64,
 ) -> Result<(Vec<Series>, Window), EvalError> {
     let (series, window_end, range) = match arg.unparen() {
-        Expr::MatrixSelector(ms) => {
-            let key = engine.key(ms.selector.at, t_ms);
-            let end = key.saturating_sub(ms.selector.offset_ms);
-            (engine.matrix_selector(ms, t_ms)?, end, ms.range_ms)
-        }
+        Expr::MatrixSelector(ms) => return engine.matrix_selector(ms, t_ms),
         Expr::Subquery(sq) => {
             let key = engine.key(sq.at, t_ms);
             let end = key.saturating_sub(sq.offset_ms);
@@ -171,11 +167,7 @@ fn range_argument(
         other => (engine.eval_matrix(other, t_ms)?, t_ms, 0),
     };
     // Prometheus anchors predict_linear at the step time, even under `@`.
-    let window = Window {
-        start_ms: window_end.saturating_sub(range),
-        end_ms: window_end,
-        eval_ms: t_ms,
-    };
+    let window = Window::plain(window_end.saturating_sub(range), window_end, t_ms);
     Ok((series, window))
 }
 
@@ -184,7 +176,7 @@ fn absent_over_time(engine: &mut Engine<'_>, call: &Call, t_ms: i64) -> Result<V
         return Ok(Value::Vector(Vec::new()));
     };
     let (series, matchers): (Vec<Series>, &[Matcher]) = match arg.unparen() {
-        Expr::MatrixSelector(ms) => (engine.matrix_selector(ms, t_ms)?, &ms.selector.matchers),
+        Expr::MatrixSelector(ms) => (engine.matrix_value(ms, t_ms)?, &ms.selector.matchers),
         Expr::Subquery(sq) => (engine.subquery(sq, t_ms)?, &[]),
         other => (engine.eval_matrix(other, t_ms)?, &[]),
     };

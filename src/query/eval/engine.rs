@@ -7,10 +7,13 @@ use std::time::Instant;
 use crate::model::{is_stale_nan, Labels};
 use crate::query::promql::{At, Expr, MatrixSelector, Span, Subquery, UnaryOp, VectorSelector};
 
+use crate::query::rollup::{extended, RangeMode, RollupFunction, Window};
+
 use super::annotation::{AnnotationKind, Annotations};
 use super::error::EvalError;
 use super::plan::{
-    node_key, resolve_at, subquery_grid, FetchKind, FetchResult, Grid, Plan, PlanNode, QueryParams,
+    node_key, range_mode, resolve_at, subquery_grid, FetchKind, FetchResult, Grid, Plan, PlanNode,
+    QueryParams,
 };
 use super::value::{Sample, Series, SeriesBuilder, Value};
 use super::{aggregate, binary, call};
@@ -70,7 +73,7 @@ impl<'a> Engine<'a> {
             Expr::String(s) => Ok(Value::String(s.value.clone())),
             Expr::Paren(p) => self.eval(&p.expr, t_ms),
             Expr::VectorSelector(vs) => Ok(Value::Vector(self.vector_selector(vs, t_ms))),
-            Expr::MatrixSelector(ms) => Ok(Value::Matrix(self.matrix_selector(ms, t_ms)?)),
+            Expr::MatrixSelector(ms) => Ok(Value::Matrix(self.matrix_value(ms, t_ms)?)),
             Expr::Subquery(sq) => Ok(Value::Matrix(self.subquery(sq, t_ms)?)),
             Expr::Unary(u) => {
                 let value = self.eval(&u.expr, t_ms)?;
@@ -188,23 +191,49 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
-    /// The raw samples of a range selector in its window at `t_ms`, stale markers removed.
+    /// A range selector's value at `t_ms`: its samples, with synthetic edge points
+    /// under `anchored`/`smoothed` as Prometheus shows them.
+    pub fn matrix_value(&self, ms: &MatrixSelector, t_ms: i64) -> Result<Vec<Series>, EvalError> {
+        let (series, window) = self.matrix_selector(ms, t_ms)?;
+        if window.mode == RangeMode::Plain {
+            return Ok(series);
+        }
+        let smoothed = window.mode == RangeMode::Smoothed;
+        let mut out = Vec::with_capacity(series.len());
+        for s in series {
+            let (ts, vs): (Vec<i64>, Vec<f64>) = s.points.iter().copied().unzip();
+            let points =
+                extended::extend_points(&ts, &vs, window.start_ms, window.end_ms, smoothed);
+            if !points.is_empty() {
+                out.push(Series { points, ..s });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The raw samples a range selector reads at `t_ms` (its window, widened under
+    /// `anchored`/`smoothed`), stale markers removed, and the window itself.
     pub fn matrix_selector(
         &self,
         ms: &MatrixSelector,
         t_ms: i64,
-    ) -> Result<Vec<Series>, EvalError> {
+    ) -> Result<(Vec<Series>, Window), EvalError> {
         let key = self.key(ms.selector.at, t_ms);
         let end = key.saturating_sub(ms.selector.offset_ms);
-        let start = end.saturating_sub(ms.range_ms);
-        let Some((result, FetchKind::Raw { .. })) = self.fetched(ms) else {
-            return Ok(Vec::new());
+        let window = Window {
+            mode: range_mode(&ms.selector),
+            lookback_ms: self.params.lookback_ms,
+            ..Window::plain(end.saturating_sub(ms.range_ms), end, t_ms)
         };
+        let Some((result, FetchKind::Raw { .. })) = self.fetched(ms) else {
+            return Ok((Vec::new(), window));
+        };
+        let (from_ms, to_ms) = window.read_span(RollupFunction::Rate);
         let mut total = 0usize;
         let mut out = Vec::new();
         for s in &result.series {
-            let from = s.timestamps.partition_point(|&t| t <= start);
-            let to = s.timestamps.partition_point(|&t| t <= end);
+            let from = s.timestamps.partition_point(|&t| t <= from_ms);
+            let to = s.timestamps.partition_point(|&t| t <= to_ms);
             let points: Vec<(i64, f64)> = s
                 .timestamps
                 .iter()
@@ -224,7 +253,7 @@ impl<'a> Engine<'a> {
             }
         }
         self.check_samples(total)?;
-        Ok(out)
+        Ok((out, window))
     }
 
     /// Fails when `count` samples exceed the per-query limit.

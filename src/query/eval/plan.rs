@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::model::Matcher;
 use crate::query::promql::{At, Call, Expr, Function, MatrixSelector, Subquery, VectorSelector};
-use crate::query::rollup::{RollupFunction, RollupGrid};
+use crate::query::rollup::{RangeMode, RollupFunction, RollupGrid};
 
 use super::error::EvalError;
 
@@ -253,6 +253,17 @@ pub(crate) fn rollup_arguments(call: &Call) -> Option<(&Expr, Vec<f64>)> {
     Some((matrix?, params))
 }
 
+/// How a selector reads its window: the experimental `anchored`/`smoothed` modifiers.
+pub fn range_mode(vs: &VectorSelector) -> RangeMode {
+    if vs.smoothed {
+        RangeMode::Smoothed
+    } else if vs.anchored {
+        RangeMode::Anchored
+    } else {
+        RangeMode::Plain
+    }
+}
+
 /// The times at which a node with modifier `at` is evaluated, given its parent's grid.
 pub(crate) fn resolve_at(at: Option<At>, grid: Grid, params: &QueryParams) -> Grid {
     let fixed = match at {
@@ -357,6 +368,8 @@ impl Planner<'_> {
             step_ms: keys.step_ms,
             range_ms: self.params.lookback_ms,
             offset_ms: vs.offset_ms,
+            mode: range_mode(vs),
+            lookback_ms: self.params.lookback_ms,
         };
         let kind = FetchKind::Rollup {
             function,
@@ -380,6 +393,8 @@ impl Planner<'_> {
             step_ms: keys.step_ms,
             range_ms: ms.range_ms,
             offset_ms: ms.selector.offset_ms,
+            mode: range_mode(&ms.selector),
+            lookback_ms: self.params.lookback_ms,
         };
         let kind = FetchKind::Rollup {
             function,
@@ -392,12 +407,14 @@ impl Planner<'_> {
     fn raw(&mut self, ms: &MatrixSelector, grid: Grid) {
         let keys = resolve_at(ms.selector.at, grid, self.params);
         let offset = ms.selector.offset_ms;
+        let (before, after) = range_mode(&ms.selector).extension_ms(self.params.lookback_ms);
         let kind = FetchKind::Raw {
             start_ms: keys
                 .start_ms
                 .saturating_sub(offset)
-                .saturating_sub(ms.range_ms),
-            end_ms: keys.end_ms.saturating_sub(offset),
+                .saturating_sub(ms.range_ms)
+                .saturating_sub(before),
+            end_ms: keys.end_ms.saturating_sub(offset).saturating_add(after),
         };
         self.push(node_key(ms), &ms.selector.matchers, kind);
     }

@@ -5,6 +5,7 @@
 //! Windows are left-open, `(end - range, end]`, as in Prometheus 3. Range
 //! functions skip stale markers; the instant lookback stops at one.
 
+pub mod extended;
 pub mod kahan;
 pub mod lookback;
 pub mod over_time;
@@ -14,6 +15,7 @@ pub mod regression;
 
 use crate::model::is_stale_nan;
 
+pub use extended::RangeMode;
 pub use regression::SmoothingError;
 
 /// A rollup function: what a shard computes per series and step.
@@ -97,6 +99,40 @@ pub struct Window {
     pub end_ms: i64,
     /// The evaluation time (the `@` time if any), for `predict_linear`'s intercept.
     pub eval_ms: i64,
+    /// How the window is read (`anchored`/`smoothed` widen it by `lookback_ms`).
+    pub mode: RangeMode,
+    /// The lookback delta, for `anchored`/`smoothed` windows.
+    pub lookback_ms: i64,
+}
+
+impl Window {
+    /// A plain window `(start_ms, end_ms]` evaluated at `eval_ms`.
+    pub fn plain(start_ms: i64, end_ms: i64, eval_ms: i64) -> Self {
+        Window {
+            start_ms,
+            end_ms,
+            eval_ms,
+            mode: RangeMode::Plain,
+            lookback_ms: 0,
+        }
+    }
+
+    /// The span of samples the window reads: `(from, to]`.
+    pub fn read_span(&self, function: RollupFunction) -> (i64, i64) {
+        if function.is_lookback() {
+            // A smoothed instant selector also looks one lookback ahead.
+            let ahead = match self.mode {
+                RangeMode::Smoothed => self.end_ms.saturating_sub(self.start_ms),
+                _ => 0,
+            };
+            return (self.start_ms, self.end_ms.saturating_add(ahead));
+        }
+        let (before, after) = self.mode.extension_ms(self.lookback_ms);
+        (
+            self.start_ms.saturating_sub(before),
+            self.end_ms.saturating_add(after),
+        )
+    }
 }
 
 /// Reusable buffers for window evaluation; one per shard or query.
@@ -120,7 +156,7 @@ pub fn evaluate(
     window: Window,
     scratch: &mut Scratch,
 ) -> Result<Option<f64>, SmoothingError> {
-    if function.is_lookback() {
+    if function.is_lookback() && window.mode == RangeMode::Plain {
         let latest = lookback::latest(
             timestamps,
             values,
@@ -135,8 +171,9 @@ pub fn evaluate(
             }
         }));
     }
-    let from = timestamps.partition_point(|&t| t <= window.start_ms);
-    let to = timestamps.partition_point(|&t| t <= window.end_ms);
+    let (read_from, read_to) = window.read_span(function);
+    let from = timestamps.partition_point(|&t| t <= read_from);
+    let to = timestamps.partition_point(|&t| t <= read_to);
     scratch.timestamps.clear();
     scratch.values.clear();
     for (&t, &v) in timestamps.iter().zip(values).take(to).skip(from) {
@@ -153,7 +190,8 @@ pub fn evaluate(
     evaluate_window(function, params, ts, vs, window, sort)
 }
 
-/// The rollup of the samples already cut to the window (no stale markers).
+/// The rollup of the samples already cut to the window's read span
+/// ([`Window::read_span`]), stale markers removed.
 pub fn evaluate_window(
     function: RollupFunction,
     params: &[f64],
@@ -168,6 +206,26 @@ pub fn evaluate_window(
         return Ok(None);
     }
     let (start, end) = (window.start_ms, window.end_ms);
+    if window.mode != RangeMode::Plain {
+        if let Some(value) = evaluate_extended(function, ts, vs, window) {
+            return Ok(value);
+        }
+        // Other functions read only the window itself.
+        let from = ts.partition_point(|&t| t <= start);
+        let to = ts.partition_point(|&t| t <= end);
+        let (ts, vs) = (
+            ts.get(from..to).unwrap_or_default(),
+            vs.get(from..to).unwrap_or_default(),
+        );
+        return evaluate_window(
+            function,
+            params,
+            ts,
+            vs,
+            Window::plain(start, end, window.eval_ms),
+            sort,
+        );
+    }
     let value = match function {
         F::Latest | F::LatestTimestamp => None,
         F::Rate => rate::extrapolated_rate(ts, vs, start, end, true, true),
@@ -204,6 +262,33 @@ pub fn evaluate_window(
     Ok(value)
 }
 
+/// The functions that read `anchored`/`smoothed` windows; `None` for the others.
+fn evaluate_extended(
+    function: RollupFunction,
+    ts: &[i64],
+    vs: &[f64],
+    window: Window,
+) -> Option<Option<f64>> {
+    use RollupFunction as F;
+    let (start, end) = (window.start_ms, window.end_ms);
+    let smoothed = window.mode == RangeMode::Smoothed;
+    Some(match function {
+        F::Latest if smoothed => extended::smoothed_value(ts, vs, end),
+        F::Rate => extended::extended_rate(ts, vs, start, end, smoothed, true, true),
+        F::Increase => extended::extended_rate(ts, vs, start, end, smoothed, true, false),
+        F::Delta => extended::extended_rate(ts, vs, start, end, smoothed, false, false),
+        F::Changes | F::Resets => extended::anchor_index(ts, start).map(|first| {
+            let tail = vs.get(first..).unwrap_or_default();
+            if function == F::Changes {
+                rate::changes(tail)
+            } else {
+                rate::resets(tail)
+            }
+        }),
+        _ => return None,
+    })
+}
+
 /// The evaluation grid of a pushed-down rollup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RollupGrid {
@@ -217,6 +302,10 @@ pub struct RollupGrid {
     pub range_ms: i64,
     /// `offset`: the window ends at `t - offset_ms`.
     pub offset_ms: i64,
+    /// `anchored`/`smoothed` reading of the window.
+    pub mode: RangeMode,
+    /// The lookback delta, for `anchored`/`smoothed` windows.
+    pub lookback_ms: i64,
 }
 
 /// Appends `(t, value)` for every grid step of one series that has a point.
@@ -234,9 +323,9 @@ pub fn evaluate_grid(
     while t <= grid.end_ms {
         let end_ms = t.saturating_sub(grid.offset_ms);
         let window = Window {
-            start_ms: end_ms.saturating_sub(grid.range_ms),
-            end_ms,
-            eval_ms: t,
+            mode: grid.mode,
+            lookback_ms: grid.lookback_ms,
+            ..Window::plain(end_ms.saturating_sub(grid.range_ms), end_ms, t)
         };
         if let Some(v) = evaluate(function, params, timestamps, values, window, scratch)? {
             out.push((t, v));
@@ -265,6 +354,8 @@ mod tests {
             step_ms: 10_000,
             range_ms: 30_000,
             offset_ms: 0,
+            mode: RangeMode::Plain,
+            lookback_ms: 0,
         };
         let mut scratch = Scratch::default();
         let mut out = Vec::new();
