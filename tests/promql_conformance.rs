@@ -428,6 +428,9 @@ fn evaluate_with(
     };
     params.max_samples = MAX_SAMPLES;
     params.pushdown_rollups = pushdown;
+    // Prometheus' harness runs with type-and-unit labels on (they only matter
+    // where series carry `__type__`/`__unit__`).
+    params.type_and_unit_labels = true;
     let future = async {
         if eval.range.is_some() {
             range_query(expr, &params, storage.source()).await

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::model::{Labels, METRIC_NAME_LABEL};
+use crate::model::Labels;
 use crate::query::promql::{Aggregate, AggregateOp};
 use crate::query::rollup::{over_time, quantile::quantile};
 
@@ -12,7 +12,7 @@ use super::annotation;
 use super::engine::Engine;
 use super::error::EvalError;
 use super::label_functions::valid_label_name;
-use super::value::{Sample, Value};
+use super::value::{is_name_label, Sample, Value};
 
 /// The input samples of one output group.
 struct Group {
@@ -57,9 +57,14 @@ pub(crate) fn eval_aggregate(
     }
     let samples = engine.eval_vector(&a.expr, t_ms)?;
     if a.op == AggregateOp::CountValues {
-        return Ok(Value::Vector(count_values(a, &text, samples)));
+        return Ok(Value::Vector(count_values(
+            a,
+            &text,
+            samples,
+            engine.params.type_and_unit_labels,
+        )));
     }
-    let groups = group(a, samples);
+    let groups = group(a, samples, engine.params.type_and_unit_labels);
     let out = match a.op {
         AggregateOp::Topk | AggregateOp::Bottomk => {
             select_k(groups, number, a.op == AggregateOp::Topk)
@@ -73,21 +78,26 @@ pub(crate) fn eval_aggregate(
 }
 
 /// The labels of the group a series falls into.
-fn group_labels(labels: &Labels, grouping: &[String], without: bool) -> Labels {
+fn group_labels(
+    labels: &Labels,
+    grouping: &[String],
+    without: bool,
+    type_and_unit: bool,
+) -> Labels {
     let mut out = labels.clone();
     if without {
-        out.retain(|l| l.name != METRIC_NAME_LABEL && !grouping.contains(&l.name));
+        out.retain(|l| !is_name_label(&l.name, type_and_unit) && !grouping.contains(&l.name));
     } else {
         out.retain(|l| grouping.contains(&l.name));
     }
     out
 }
 
-fn group(a: &Aggregate, samples: Vec<Sample>) -> Vec<Group> {
+fn group(a: &Aggregate, samples: Vec<Sample>, type_and_unit: bool) -> Vec<Group> {
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     for s in samples {
-        let labels = group_labels(&s.labels, &a.grouping, a.without);
+        let labels = group_labels(&s.labels, &a.grouping, a.without, type_and_unit);
         match index.get(&labels) {
             Some(&i) => {
                 if let Some(g) = groups.get_mut(i) {
@@ -154,11 +164,16 @@ fn select_k(groups: Vec<Group>, k: f64, top: bool) -> Vec<Sample> {
     out
 }
 
-fn count_values(a: &Aggregate, label: &str, samples: Vec<Sample>) -> Vec<Sample> {
+fn count_values(
+    a: &Aggregate,
+    label: &str,
+    samples: Vec<Sample>,
+    type_and_unit: bool,
+) -> Vec<Sample> {
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut out: Vec<Sample> = Vec::new();
     for s in samples {
-        let mut labels = group_labels(&s.labels, &a.grouping, a.without);
+        let mut labels = group_labels(&s.labels, &a.grouping, a.without, type_and_unit);
         labels.set(label, &format_value(s.value));
         match index.get(&labels) {
             Some(&i) => {

@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Labels, METRIC_NAME_LABEL};
+use crate::model::Labels;
 use crate::query::promql::{Call, Span};
 
 use super::annotation;
 use super::engine::Engine;
 use super::error::EvalError;
 use super::functions::scalar_arg;
-use super::value::{Sample, Value};
+use super::value::{remove_name, Sample, Value};
 
 /// One classic bucket: an upper bound and the cumulative count up to it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,7 +44,7 @@ fn group_buckets(engine: &mut Engine<'_>, samples: Vec<Sample>, span: Span) -> V
         let name = s.labels.metric_name().to_string();
         let mut labels = s.labels;
         labels.remove("le");
-        labels.remove(METRIC_NAME_LABEL);
+        remove_name(&mut labels, engine.params.type_and_unit_labels);
         let bucket = Bucket {
             upper_bound,
             count: s.value,

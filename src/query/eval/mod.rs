@@ -25,7 +25,7 @@ pub mod plan;
 pub mod source;
 pub mod value;
 
-use crate::model::{Labels, METRIC_NAME_LABEL};
+use crate::model::Labels;
 use crate::query::promql::{Expr, ValueType};
 
 pub use annotation::{Annotation, AnnotationKind, Annotations};
@@ -65,7 +65,7 @@ pub async fn instant_query<S: SeriesSource>(
     let mut engine = Engine::new(&params, &plan, &data);
     let value = engine.eval(expr, params.start_ms)?;
     Ok(QueryResult {
-        value: finish_instant(value)?,
+        value: finish_instant(value, params.type_and_unit_labels)?,
         annotations: engine.annotations,
     })
 }
@@ -100,7 +100,7 @@ pub async fn range_query<S: SeriesSource>(
                 value: v,
                 drop_name: false,
             }],
-            Value::Vector(v) => drop_names(v)?,
+            Value::Vector(v) => drop_names(v, params.type_and_unit_labels)?,
             other => {
                 return Err(EvalError::execution(format!(
                     "unexpected {} in range query",
@@ -148,12 +148,12 @@ async fn fetch<S: SeriesSource>(
 }
 
 /// Removes `__name__` where it is marked to drop; fails on duplicate label sets.
-fn drop_names(samples: Vec<Sample>) -> Result<Vec<Sample>, EvalError> {
+fn drop_names(samples: Vec<Sample>, type_and_unit: bool) -> Result<Vec<Sample>, EvalError> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(samples.len());
     for mut s in samples {
         if s.drop_name {
-            s.labels.remove(METRIC_NAME_LABEL);
+            value::remove_name(&mut s.labels, type_and_unit);
             s.drop_name = false;
         }
         if !seen.insert(s.labels.clone()) {
@@ -166,15 +166,15 @@ fn drop_names(samples: Vec<Sample>) -> Result<Vec<Sample>, EvalError> {
     Ok(out)
 }
 
-fn finish_instant(value: Value) -> Result<Value, EvalError> {
+fn finish_instant(value: Value, type_and_unit: bool) -> Result<Value, EvalError> {
     Ok(match value {
-        Value::Vector(v) => Value::Vector(drop_names(v)?),
+        Value::Vector(v) => Value::Vector(drop_names(v, type_and_unit)?),
         Value::Matrix(m) => {
             let mut seen = std::collections::HashSet::new();
             let mut out = Vec::with_capacity(m.len());
             for mut s in m {
                 if s.drop_name {
-                    s.labels.remove(METRIC_NAME_LABEL);
+                    value::remove_name(&mut s.labels, type_and_unit);
                     s.drop_name = false;
                 }
                 if !seen.insert(s.labels.clone()) {

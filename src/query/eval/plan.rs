@@ -36,6 +36,9 @@ pub struct QueryParams {
     pub pushdown_rollups: bool,
     /// Evaluation stops with a timeout error after this long.
     pub timeout: Option<std::time::Duration>,
+    /// Prometheus' experimental type-and-unit labels: `__type__` and `__unit__`
+    /// are dropped with `__name__` (vector matching still compares them).
+    pub type_and_unit_labels: bool,
 }
 
 impl QueryParams {
@@ -59,6 +62,7 @@ impl QueryParams {
             max_series: DEFAULT_MAX_SERIES,
             pushdown_rollups: true,
             timeout: None,
+            type_and_unit_labels: false,
         }
     }
 }

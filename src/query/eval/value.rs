@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::Labels;
+use crate::model::{Labels, METRIC_NAME_LABEL};
 
 /// One element of an instant vector.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,3 +84,19 @@ impl SeriesBuilder {
         self.series
     }
 }
+
+/// Whether `name` is removed with the metric name: `__name__`, and with
+/// type-and-unit labels on (experimental) also `__type__` and `__unit__`.
+pub(crate) fn is_name_label(name: &str, type_and_unit: bool) -> bool {
+    name == METRIC_NAME_LABEL || (type_and_unit && (name == TYPE_LABEL || name == UNIT_LABEL))
+}
+
+/// Removes the metric name (and its type and unit labels when those are on).
+pub(crate) fn remove_name(labels: &mut Labels, type_and_unit: bool) {
+    labels.retain(|l| !is_name_label(&l.name, type_and_unit));
+}
+
+/// The experimental label carrying a metric's type.
+const TYPE_LABEL: &str = "__type__";
+/// The experimental label carrying a metric's unit.
+const UNIT_LABEL: &str = "__unit__";
