@@ -3,7 +3,12 @@
 //! (pushdown): slices in, floats out, scratch buffers reused by the caller.
 //!
 //! Windows are left-open, `(end - range, end]`, as in Prometheus 3. Range
-//! functions skip stale markers; the instant lookback stops at one.
+//! functions skip stale markers; the instant lookback stops at one. The
+//! experimental `anchored`/`smoothed` selectors read one lookback beyond the
+//! window ([`extended`]).
+//!
+//! A shard answering a pushed-down fetch calls [`evaluate_grid`] per series with
+//! the request's function, parameters and [`RollupGrid`], reusing one [`Scratch`].
 
 pub mod extended;
 pub mod kahan;
