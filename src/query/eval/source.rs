@@ -138,3 +138,64 @@ impl SeriesSource for MemorySource {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_lite::future::block_on;
+
+    use super::*;
+    use crate::model::{MatchOp, STALE_NAN_BITS};
+    use crate::query::rollup::{RangeMode, RollupFunction, RollupGrid};
+
+    #[test]
+    fn answers_raw_and_rollup_fetches() {
+        let mut source = MemorySource::new();
+        let labels = Labels::from_pairs([("__name__", "x")]);
+        for (t, v) in [
+            (0, 1.0),
+            (10_000, 2.0),
+            (20_000, f64::from_bits(STALE_NAN_BITS)),
+        ] {
+            source.add_sample(&labels, t, v);
+        }
+        source.add_sample(&labels, 10_000, 3.0); // replaces the earlier sample
+        let Ok(matcher) = Matcher::new(MatchOp::Equal, "__name__", "x") else {
+            panic!("matcher must build");
+        };
+        let raw = FetchRequest {
+            matchers: vec![matcher.clone()],
+            kind: FetchKind::Raw {
+                start_ms: 0,
+                end_ms: 20_000,
+            },
+        };
+        let latest = FetchRequest {
+            matchers: vec![matcher],
+            kind: FetchKind::Rollup {
+                function: RollupFunction::Latest,
+                params: Vec::new(),
+                grid: RollupGrid {
+                    start_ms: 0,
+                    end_ms: 20_000,
+                    step_ms: 10_000,
+                    range_ms: 300_000,
+                    offset_ms: 0,
+                    mode: RangeMode::Plain,
+                    lookback_ms: 300_000,
+                },
+            },
+        };
+        let Ok(results) = block_on(source.fetch(&[raw, latest])) else {
+            panic!("memory fetches cannot fail");
+        };
+        let [raw, latest] = results.as_slice() else {
+            panic!("one result per request");
+        };
+        // Raw windows are left-open and keep stale markers for the engine.
+        assert_eq!(raw.series[0].timestamps, vec![10_000, 20_000]);
+        assert_eq!(raw.series[0].values[0], 3.0);
+        // The stale marker ends the series for the lookback at 20s.
+        assert_eq!(latest.series[0].timestamps, vec![0, 10_000]);
+        assert_eq!(latest.series[0].values, vec![1.0, 3.0]);
+    }
+}
