@@ -25,6 +25,7 @@ pub(crate) fn eval_call(
     match function {
         Function::AbsentOverTime => absent_over_time(engine, call, t_ms),
         Function::Timestamp => timestamp(engine, call, t_ms),
+        Function::Info => super::info::eval_info(engine, call, t_ms),
         _ => functions::eval_function(engine, call, t_ms),
     }
 }

@@ -20,6 +20,7 @@ mod engine;
 pub mod error;
 mod functions;
 pub mod histogram;
+mod info;
 mod label_functions;
 pub mod plan;
 pub mod source;

@@ -13,6 +13,7 @@ use crate::query::promql::{At, Call, Expr, Function, MatrixSelector, Subquery, V
 use crate::query::rollup::{RangeMode, RollupFunction, RollupGrid};
 
 use super::error::EvalError;
+use super::info;
 
 /// The time frame and settings of one query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +149,7 @@ pub(crate) trait PlanNode {}
 impl PlanNode for VectorSelector {}
 impl PlanNode for MatrixSelector {}
 impl PlanNode for Subquery {}
+impl PlanNode for Call {}
 
 /// The identity of a node: its address, stable while the AST is borrowed.
 pub(crate) fn node_key<T: PlanNode>(node: &T) -> usize {
@@ -342,6 +344,10 @@ impl Planner<'_> {
     }
 
     fn call(&mut self, call: &Call, grid: Grid) {
+        if call.func.function == Function::Info {
+            self.info(call, grid);
+            return;
+        }
         if call.func.function == Function::Timestamp {
             if let Some(Expr::VectorSelector(vs)) = call.args.first().map(Expr::unparen) {
                 self.instant(vs, grid, RollupFunction::LatestTimestamp);
@@ -362,6 +368,30 @@ impl Planner<'_> {
         for arg in &call.args {
             self.walk(arg, grid);
         }
+    }
+
+    /// `info()`: its base expression, and the info series at the reference times.
+    fn info(&mut self, call: &Call, grid: Grid) {
+        let Some(base) = call.args.first() else {
+            return;
+        };
+        self.walk(base, grid);
+        let keys = info::reference_grid(base, self.params, grid);
+        let grid = RollupGrid {
+            start_ms: keys.start_ms,
+            end_ms: keys.end_ms,
+            step_ms: keys.step_ms,
+            range_ms: self.params.lookback_ms,
+            offset_ms: 0,
+            mode: RangeMode::Plain,
+            lookback_ms: self.params.lookback_ms,
+        };
+        let kind = FetchKind::Rollup {
+            function: RollupFunction::LatestTimestamp,
+            params: Vec::new(),
+            grid,
+        };
+        self.push(node_key(call), &info::fetch_matchers(call), kind);
     }
 
     fn instant(&mut self, vs: &VectorSelector, grid: Grid, function: RollupFunction) {
