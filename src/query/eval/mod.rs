@@ -149,44 +149,39 @@ async fn fetch<S: SeriesSource>(
 }
 
 /// Removes `__name__` where it is marked to drop; fails on duplicate label sets.
-fn drop_names(samples: Vec<Sample>, type_and_unit: bool) -> Result<Vec<Sample>, EvalError> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(samples.len());
-    for mut s in samples {
-        if s.drop_name {
-            value::remove_name(&mut s.labels, type_and_unit);
-            s.drop_name = false;
-        }
-        if !seen.insert(s.labels.clone()) {
+fn drop_names(mut samples: Vec<Sample>, type_and_unit: bool) -> Result<Vec<Sample>, EvalError> {
+    for s in samples.iter_mut().filter(|s| s.drop_name) {
+        value::remove_name(&mut s.labels, type_and_unit);
+        s.drop_name = false;
+    }
+    check_unique(samples.iter().map(|s| &s.labels))?;
+    Ok(samples)
+}
+
+/// Fails when two results have the same labels.
+fn check_unique<'a>(labels: impl ExactSizeIterator<Item = &'a Labels>) -> Result<(), EvalError> {
+    let mut seen = std::collections::HashSet::with_capacity(labels.len());
+    for l in labels {
+        if !seen.insert(l) {
             return Err(EvalError::execution(
                 "vector cannot contain metrics with the same labelset",
             ));
         }
-        out.push(s);
     }
-    Ok(out)
+    Ok(())
 }
 
 fn finish_instant(value: Value, type_and_unit: bool) -> Result<Value, EvalError> {
     Ok(match value {
         Value::Vector(v) => Value::Vector(drop_names(v, type_and_unit)?),
-        Value::Matrix(m) => {
-            let mut seen = std::collections::HashSet::new();
-            let mut out = Vec::with_capacity(m.len());
-            for mut s in m {
-                if s.drop_name {
-                    value::remove_name(&mut s.labels, type_and_unit);
-                    s.drop_name = false;
-                }
-                if !seen.insert(s.labels.clone()) {
-                    return Err(EvalError::execution(
-                        "vector cannot contain metrics with the same labelset",
-                    ));
-                }
-                out.push(s);
+        Value::Matrix(mut m) => {
+            for s in m.iter_mut().filter(|s| s.drop_name) {
+                value::remove_name(&mut s.labels, type_and_unit);
+                s.drop_name = false;
             }
-            out.sort_by(|a, b| a.labels.cmp(&b.labels));
-            Value::Matrix(out)
+            check_unique(m.iter().map(|s| &s.labels))?;
+            m.sort_by(|a, b| a.labels.cmp(&b.labels));
+            Value::Matrix(m)
         }
         other => other,
     })
