@@ -2,6 +2,7 @@
 //! data already fetched for the plan. Synchronous; no I/O.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::time::Instant;
 
 use crate::model::{is_stale_nan, Labels};
@@ -27,7 +28,7 @@ pub(crate) struct Engine<'a> {
     deadline: Option<Instant>,
     /// Inner results of each subquery node by inner step time, so a range query
     /// evaluates each inner step once rather than once per outer step.
-    subquery_cache: HashMap<usize, BTreeMap<i64, Vec<Sample>>>,
+    subquery_cache: HashMap<usize, BTreeMap<i64, Rc<Vec<Sample>>>>,
     /// Warnings and infos raised so far.
     pub annotations: Annotations,
     /// Whether this is a range query (sorting functions are then ineffective).
@@ -289,7 +290,7 @@ impl<'a> Engine<'a> {
             total += samples.len();
             self.check_samples(total)?;
             self.check_deadline()?;
-            for sample in samples {
+            for sample in samples.iter() {
                 builder.push(ti, sample);
             }
             match ti.checked_add(inner.step_ms) {
@@ -306,17 +307,17 @@ impl<'a> Engine<'a> {
         sq: &Subquery,
         node: usize,
         ti: i64,
-    ) -> Result<Vec<Sample>, EvalError> {
+    ) -> Result<Rc<Vec<Sample>>, EvalError> {
         if let Some(samples) = self.subquery_cache.get(&node).and_then(|c| c.get(&ti)) {
-            return Ok(samples.clone());
+            return Ok(Rc::clone(samples));
         }
-        let samples = self.eval_vector(&sq.expr, ti)?;
+        let samples = Rc::new(self.eval_vector(&sq.expr, ti)?);
         // An instant query evaluates each inner step once anyway.
         if self.params.end_ms > self.params.start_ms {
             self.subquery_cache
                 .entry(node)
                 .or_default()
-                .insert(ti, samples.clone());
+                .insert(ti, Rc::clone(&samples));
         }
         Ok(samples)
     }

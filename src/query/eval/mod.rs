@@ -111,7 +111,7 @@ pub async fn range_query<S: SeriesSource>(
         };
         total_points += samples.len();
         engine.check_samples(total_points)?;
-        for s in samples {
+        for s in &samples {
             builder.push(t, s);
         }
         match t.checked_add(params.step_ms.max(1)) {

@@ -55,27 +55,31 @@ impl Value {
     }
 }
 
-/// Gathers the samples of successive steps into series, one per label set
-/// (and name-drop mark), in order of first appearance.
+/// Gathers the samples of successive steps into series, one per label set,
+/// in order of first appearance (labels are copied once per series).
 #[derive(Debug, Default)]
 pub(crate) struct SeriesBuilder {
-    index: HashMap<(Labels, bool), usize>,
+    index: HashMap<Labels, usize>,
     series: Vec<Series>,
 }
 
 impl SeriesBuilder {
     /// Adds `sample` as the point at `t_ms` of its series.
-    pub fn push(&mut self, t_ms: i64, sample: Sample) {
-        let id = (sample.labels, sample.drop_name);
-        if let Some(series) = self.index.get(&id).and_then(|&i| self.series.get_mut(i)) {
+    pub fn push(&mut self, t_ms: i64, sample: &Sample) {
+        if let Some(series) = self
+            .index
+            .get(&sample.labels)
+            .and_then(|&i| self.series.get_mut(i))
+        {
             series.points.push((t_ms, sample.value));
+            series.drop_name |= sample.drop_name;
             return;
         }
-        self.index.insert(id.clone(), self.series.len());
+        self.index.insert(sample.labels.clone(), self.series.len());
         self.series.push(Series {
-            labels: id.0,
+            labels: sample.labels.clone(),
             points: vec![(t_ms, sample.value)],
-            drop_name: id.1,
+            drop_name: sample.drop_name,
         });
     }
 
