@@ -101,6 +101,26 @@ pub struct ServerFlags {
     #[arg(long = "query.lookback-delta", env = "STRATA_QUERY_LOOKBACK_DELTA", default_value = "5m", value_parser = parse_flag_duration)]
     pub lookback_delta: Duration,
 
+    /// Most samples a query may hold in memory at once (as Prometheus' --query.max-samples); 422 above it.
+    #[arg(
+        long = "query.max-samples",
+        env = "STRATA_QUERY_MAX_SAMPLES",
+        default_value_t = 50_000_000
+    )]
+    pub query_max_samples: usize,
+
+    /// Most series one selector of a query may match; 422 above it.
+    #[arg(
+        long = "query.max-series",
+        env = "STRATA_QUERY_MAX_SERIES",
+        default_value_t = 1_000_000
+    )]
+    pub query_max_series: usize,
+
+    /// Longest a query may run (the request's `timeout` may shorten it); 503 `timeout` after it.
+    #[arg(long = "query.timeout", env = "STRATA_QUERY_TIMEOUT", default_value = "2m", value_parser = parse_flag_duration)]
+    pub query_timeout: Duration,
+
     /// A connection that sends no complete request for this long is closed.
     #[arg(long = "http.idle-timeout", env = "STRATA_HTTP_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_flag_duration)]
     pub http_idle_timeout: Duration,

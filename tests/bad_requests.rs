@@ -278,11 +278,11 @@ fn bad_requests_get_clear_errors() {
             "exceeded maximum resolution of 11,000 points",
         ),
         case(
-            "unsupported PromQL",
-            get(&format!("/api/v1/query?query={}", enc("sum(up)"))),
-            400,
-            "bad_data",
-            "only vector selectors and literals are implemented so far",
+            "unsupported experimental PromQL",
+            get(&format!("/api/v1/query?query={}", enc("limitk(1, up)"))),
+            422,
+            "execution",
+            "is experimental and not supported",
         ),
         case(
             "range vector in range query",

@@ -54,6 +54,19 @@ fn grafana_request_shapes() {
         204
     );
 
+    // Health check: an instant query of 1+1 must give the scalar 2.
+    let health = server.post_form(
+        "/api/v1/query",
+        &format!("query={}&time={}", enc("1+1"), now as f64 / 1000.0),
+    );
+    assert_eq!(health.status, 200, "{}", health.text());
+    assert_eq!(health.json()["data"]["resultType"], "scalar");
+    assert_eq!(health.json()["data"]["result"][1], "2");
+    // A dashboard aggregation over every shard.
+    let sum = query_value(&server, r#"sum by (job) (node_load1)"#);
+    assert_eq!(sum[0]["metric"], serde_json::json!({"job": "node"}));
+    assert_eq!(sum[0]["value"][1], "12.5", "0.5 + 1.5 + 2.5 + 3.5 + 4.5");
+
     // Panels: query_range by POST form with float start/end/step.
     let form = format!(
         "query={}&start={}&end={}&step=15.5",

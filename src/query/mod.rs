@@ -1,6 +1,5 @@
 //! Queries: PromQL parsing and evaluation. Rollups run on the shards that own the series.
 
 pub mod eval;
-pub mod lookback;
 pub mod promql;
 pub mod rollup;

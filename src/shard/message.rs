@@ -13,32 +13,6 @@ use crate::storage::StorageStats;
 /// The reply half of a request.
 pub type Reply<T> = oneshot::Sender<T>;
 
-/// Evaluate an instant-vector selector at every step of a range, on the series this shard owns.
-#[derive(Debug, Clone)]
-pub struct SelectRequest {
-    /// The selector's matchers.
-    pub matchers: Vec<Matcher>,
-    /// First evaluation time (ms).
-    pub start_ms: i64,
-    /// Last evaluation time (ms), inclusive.
-    pub end_ms: i64,
-    /// Step between evaluations (ms, > 0).
-    pub step_ms: i64,
-    /// How far back a sample may be and still count (ms).
-    pub lookback_ms: i64,
-    /// The selector's `offset` (ms): data from `t - offset` is shown at `t`.
-    pub offset_ms: i64,
-}
-
-/// One series' points at the evaluation steps where it had a value.
-#[derive(Debug, Clone)]
-pub struct SeriesPoints {
-    /// The series' labels.
-    pub labels: Labels,
-    /// (evaluation time ms, value), ascending.
-    pub points: Vec<(i64, f64)>,
-}
-
 /// Which series a metadata request is about.
 #[derive(Debug, Clone)]
 pub struct MetadataRequest {
@@ -68,12 +42,12 @@ pub enum ShardRequest {
         /// (accepted, rejected) samples, or why the shard refused them.
         reply: Reply<Result<(u64, u64), String>>,
     },
-    /// Evaluate a selector over a range.
-    Select {
-        /// What to evaluate.
-        request: SelectRequest,
-        /// The series that had points.
-        reply: Reply<Result<Vec<SeriesPoints>, String>>,
+    /// Answer a query's fetches (raw windows or rollups at a step grid) over this shard's series.
+    Fetch {
+        /// The fetches of one query.
+        requests: Vec<crate::query::eval::plan::FetchRequest>,
+        /// One result per request, or why not.
+        reply: Reply<Result<Vec<crate::query::eval::plan::FetchResult>, String>>,
     },
     /// Labels of matching series.
     Series {

@@ -9,8 +9,9 @@ use std::rc::Rc;
 use self::front_metrics::FrontMetrics;
 use crate::ingest::prometheus_text::Metadata;
 
-use self::message::{SeriesPoints, ShardRequest, ShardStats};
-use crate::query::lookback::instant_points;
+use self::message::{ShardRequest, ShardStats};
+use crate::query::eval::plan::{FetchRequest, FetchResult};
+use crate::query::eval::source::{answer_series, sample_window};
 use crate::storage::Storage;
 
 /// One shard's state, owned by its thread.
@@ -36,6 +37,33 @@ pub fn now_ms() -> i64 {
 }
 
 impl Shard {
+    /// Answers a query's fetches over the series this shard owns: rollups are computed here, next
+    /// to the data, so only step-aligned points cross to the front.
+    async fn fetch(&self, requests: &[FetchRequest]) -> Result<Vec<FetchResult>, String> {
+        let mut scratch = crate::query::rollup::Scratch::default();
+        let mut results = Vec::with_capacity(requests.len());
+        for request in requests {
+            let (min_ms, max_ms) = sample_window(&request.kind);
+            let series = self
+                .storage
+                .select(&request.matchers, min_ms, max_ms)
+                .await
+                .map_err(|e| format!("shard {}: {e}", self.index))?;
+            let mut result = FetchResult::default();
+            for (labels, timestamps, values) in series {
+                if let Some(fetched) =
+                    answer_series(&request.kind, &labels, &timestamps, &values, &mut scratch)
+                        .map_err(|e| e.to_string())?
+                {
+                    result.series.push(fetched);
+                }
+                glommio::yield_if_needed().await;
+            }
+            results.push(result);
+        }
+        Ok(results)
+    }
+
     /// Raw samples of the series matching any selector (all series when none).
     async fn export(
         &self,
@@ -76,20 +104,8 @@ impl Shard {
             ShardRequest::Ingest { batch, reply } => {
                 let _ = reply.send(self.storage.ingest(&batch, now_ms()));
             }
-            ShardRequest::Select { request, reply } => {
-                let min_ms = request.start_ms - request.offset_ms - request.lookback_ms;
-                let max_ms = request.end_ms - request.offset_ms;
-                let result = match self.storage.select(&request.matchers, min_ms, max_ms).await {
-                    Ok(series) => Ok(series
-                        .into_iter()
-                        .filter_map(|(labels, timestamps, values)| {
-                            let points = instant_points(&timestamps, &values, &request);
-                            (!points.is_empty()).then_some(SeriesPoints { labels, points })
-                        })
-                        .collect()),
-                    Err(error) => Err(format!("shard {}: {error}", self.index)),
-                };
-                let _ = reply.send(result);
+            ShardRequest::Fetch { requests, reply } => {
+                let _ = reply.send(self.fetch(&requests).await);
             }
             ShardRequest::Series { request, reply } => {
                 let _ = reply.send(self.storage.series(

@@ -90,43 +90,80 @@ impl MemorySource {
     ) -> Result<FetchResult, EvalError> {
         let mut result = FetchResult::default();
         for stored in self.matching(&request.matchers) {
-            let mut series = FetchedSeries {
-                labels: stored.labels.clone(),
-                ..FetchedSeries::default()
-            };
-            match &request.kind {
-                FetchKind::Raw { start_ms, end_ms } => {
-                    let from = stored.timestamps.partition_point(|t| t <= start_ms);
-                    let to = stored.timestamps.partition_point(|t| t <= end_ms);
-                    series.timestamps =
-                        stored.timestamps.get(from..to).unwrap_or_default().to_vec();
-                    series.values = stored.values.get(from..to).unwrap_or_default().to_vec();
-                }
-                FetchKind::Rollup {
-                    function,
-                    params,
-                    grid,
-                } => {
-                    let mut points = Vec::new();
-                    rollup::evaluate_grid(
-                        *function,
-                        params,
-                        &stored.timestamps,
-                        &stored.values,
-                        grid,
-                        scratch,
-                        &mut points,
-                    )
-                    .map_err(|e| EvalError::execution(e.to_string()))?;
-                    (series.timestamps, series.values) = points.into_iter().unzip();
-                }
-            }
-            if !series.timestamps.is_empty() {
+            if let Some(series) = answer_series(
+                &request.kind,
+                &stored.labels,
+                &stored.timestamps,
+                &stored.values,
+                scratch,
+            )? {
                 result.series.push(series);
             }
         }
         Ok(result)
     }
+}
+
+/// The samples `[min_ms, max_ms]` a fetch needs from each series (what a shard reads from storage).
+pub fn sample_window(kind: &FetchKind) -> (i64, i64) {
+    match kind {
+        FetchKind::Raw { start_ms, end_ms } => (start_ms.saturating_add(1), *end_ms),
+        FetchKind::Rollup { grid, .. } => {
+            // anchored/smoothed windows also look one lookback delta around the range.
+            let extra = grid.lookback_ms.max(0);
+            let back = grid.range_ms.max(grid.lookback_ms).saturating_add(extra);
+            (
+                grid.start_ms
+                    .saturating_sub(grid.offset_ms)
+                    .saturating_sub(back),
+                grid.end_ms
+                    .saturating_sub(grid.offset_ms)
+                    .saturating_add(extra),
+            )
+        }
+    }
+}
+
+/// Answers one fetch for one series (samples sorted by time, one per timestamp): its raw samples
+/// in the window, or its rollup at every step. `None` when nothing is left.
+pub fn answer_series(
+    kind: &FetchKind,
+    labels: &Labels,
+    timestamps: &[i64],
+    values: &[f64],
+    scratch: &mut Scratch,
+) -> Result<Option<FetchedSeries>, EvalError> {
+    let mut series = FetchedSeries {
+        labels: labels.clone(),
+        ..FetchedSeries::default()
+    };
+    match kind {
+        FetchKind::Raw { start_ms, end_ms } => {
+            let from = timestamps.partition_point(|t| t <= start_ms);
+            let to = timestamps.partition_point(|t| t <= end_ms);
+            series.timestamps = timestamps.get(from..to).unwrap_or_default().to_vec();
+            series.values = values.get(from..to).unwrap_or_default().to_vec();
+        }
+        FetchKind::Rollup {
+            function,
+            params,
+            grid,
+        } => {
+            let mut points = Vec::new();
+            rollup::evaluate_grid(
+                *function,
+                params,
+                timestamps,
+                values,
+                grid,
+                scratch,
+                &mut points,
+            )
+            .map_err(|e| EvalError::execution(e.to_string()))?;
+            (series.timestamps, series.values) = points.into_iter().unzip();
+        }
+    }
+    Ok((!series.timestamps.is_empty()).then_some(series))
 }
 
 impl SeriesSource for MemorySource {
