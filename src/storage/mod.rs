@@ -15,5 +15,6 @@ pub mod fs;
 pub mod part;
 pub mod partition;
 pub mod table;
+pub mod wal;
 
 pub use table::{SampleRange, Storage, StorageStats};

@@ -1,0 +1,88 @@
+//! Reads the records of one segment's bytes, in order, up to its end or its first damage.
+#![deny(clippy::indexing_slicing)]
+
+use super::error::Damage;
+use super::record::{self, Decoded, RECORD_HEADER_BYTES};
+
+/// How a segment's bytes ended.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Scan {
+    /// Offset just past the last intact record.
+    pub good_end: u64,
+    /// The damage found at `good_end`, if the data does not end cleanly there.
+    pub damage: Option<Damage>,
+    /// Bytes from `good_end` to the last non-zero byte (zero padding is not counted).
+    pub dropped_bytes: u64,
+}
+
+/// Calls `on_record(offset, payload)` for every intact record of `segment`, in order.
+pub fn scan(segment: &[u8], mut on_record: impl FnMut(u64, &[u8])) -> Scan {
+    let mut offset = 0usize;
+    loop {
+        let rest = segment.get(offset..).unwrap_or_default();
+        match record::decode(rest) {
+            Decoded::Record(payload) => {
+                on_record(offset as u64, payload);
+                offset += RECORD_HEADER_BYTES + payload.len();
+            }
+            Decoded::End => {
+                return Scan {
+                    good_end: offset as u64,
+                    damage: None,
+                    dropped_bytes: 0,
+                }
+            }
+            Decoded::Damaged(damage) => {
+                let non_zero = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+                return Scan {
+                    good_end: offset as u64,
+                    damage: Some(damage),
+                    dropped_bytes: non_zero as u64,
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(segment: &[u8]) -> (Vec<(u64, Vec<u8>)>, Scan) {
+        let mut got = Vec::new();
+        let scan = scan(segment, |offset, payload| got.push((offset, payload.to_vec())));
+        (got, scan)
+    }
+
+    #[test]
+    fn reads_until_padding() {
+        let mut segment = Vec::new();
+        record::encode(b"one", &mut segment);
+        record::encode(b"two!", &mut segment);
+        segment.resize(4096, 0);
+        let (got, scan) = records(&segment);
+        assert_eq!(got, vec![(0, b"one".to_vec()), (11, b"two!".to_vec())]);
+        assert_eq!(
+            scan,
+            Scan {
+                good_end: 23,
+                damage: None,
+                dropped_bytes: 0
+            }
+        );
+    }
+
+    #[test]
+    fn stops_at_damage_and_counts_non_zero_bytes() {
+        let mut segment = Vec::new();
+        record::encode(b"one", &mut segment);
+        record::encode(b"two!", &mut segment);
+        segment[15] ^= 0xff; // in the second header's checksum
+        segment.resize(4096, 0);
+        let (got, scan) = records(&segment);
+        assert_eq!(got, vec![(0, b"one".to_vec())]);
+        assert_eq!(scan.good_end, 11);
+        assert!(matches!(scan.damage, Some(Damage::ChecksumMismatch { .. })));
+        assert_eq!(scan.dropped_bytes, 12);
+    }
+}
