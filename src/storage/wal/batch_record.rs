@@ -65,9 +65,18 @@ impl std::error::Error for BatchDecodeError {}
 
 /// Appends the record payload for `batch` to `out`.
 pub fn encode(batch: &IngestBatch, out: &mut Vec<u8>) {
-    assert_eq!(batch.timestamps.len(), batch.values.len(), "columns differ in length");
-    let count = |n: usize| u32::try_from(n).expect("batch sizes fit u32 (IngestBatch stores u32 ends)");
-    out.reserve(encoded_len(batch.series.len(), batch.labels.len(), batch.timestamps.len()));
+    assert_eq!(
+        batch.timestamps.len(),
+        batch.values.len(),
+        "columns differ in length"
+    );
+    let count =
+        |n: usize| u32::try_from(n).expect("batch sizes fit u32 (IngestBatch stores u32 ends)");
+    out.reserve(encoded_len(
+        batch.series.len(),
+        batch.labels.len(),
+        batch.timestamps.len(),
+    ));
     out.push(VERSION);
     out.extend_from_slice(&count(batch.series.len()).to_le_bytes());
     out.extend_from_slice(&count(batch.labels.len()).to_le_bytes());
@@ -124,7 +133,9 @@ pub fn decode_into(src: &[u8], batch: &mut IngestBatch) -> Result<(), BatchDecod
             series: series.saturating_sub(1),
         });
     }
-    batch.labels.extend_from_slice(reader.take(label_bytes as usize)?);
+    batch
+        .labels
+        .extend_from_slice(reader.take(label_bytes as usize)?);
     batch.timestamps.reserve(samples as usize);
     for _ in 0..samples {
         batch.timestamps.push(reader.u64()? as i64);
@@ -170,11 +181,15 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Result<u32, BatchDecodeError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap_or_default()))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().unwrap_or_default(),
+        ))
     }
 
     fn u64(&mut self) -> Result<u64, BatchDecodeError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap_or_default()))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().unwrap_or_default(),
+        ))
     }
 }
 
@@ -203,7 +218,10 @@ mod tests {
     fn assert_bit_exact(a: &IngestBatch, b: &IngestBatch) {
         assert_eq!(a.labels, b.labels);
         let ends = |x: &IngestBatch| -> Vec<(u32, u32)> {
-            x.series.iter().map(|s| (s.labels_end, s.samples_end)).collect()
+            x.series
+                .iter()
+                .map(|s| (s.labels_end, s.samples_end))
+                .collect()
         };
         assert_eq!(ends(a), ends(b));
         assert_eq!(a.timestamps, b.timestamps);
@@ -250,7 +268,10 @@ mod tests {
         encode(&sample_batch(), &mut bytes);
         let mut wrong_version = bytes.clone();
         wrong_version[0] = 2;
-        assert_eq!(decode(&wrong_version).unwrap_err(), BatchDecodeError::Version(2));
+        assert_eq!(
+            decode(&wrong_version).unwrap_err(),
+            BatchDecodeError::Version(2)
+        );
         assert!(matches!(
             decode(&bytes[..bytes.len() - 1]).unwrap_err(),
             BatchDecodeError::Length { .. }

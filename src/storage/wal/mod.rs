@@ -41,9 +41,9 @@
 //!    written (and, with [`SyncMode::Always`], fdatasynced).
 //! 2. A failed write or fdatasync latches the log: every later call returns that error. A failed
 //!    fsync is never retried on the same data; the shard reopens the log (which replays it).
-//! 3. Before a segment is left for the next one, it is written completely and (unless
-//!    [`SyncMode::None`]) synced; the next file's directory entry is synced when it is created.
-//!    So only the last segment can have a torn tail; replay cuts that off and reports it, and
+//! 3. Before a segment is left for the next one, it is written completely and synced, in every
+//!    [`SyncMode`] (once per segment, so cheap); the next file's directory entry is synced when
+//!    it is created. So only the last segment can have a torn tail; replay cuts that off and reports it, and
 //!    treats damage in any other segment as an error naming the segment and offset.
 //! 4. The last segment is never deleted, so sequence numbers (and positions) only grow.
 //!
@@ -114,7 +114,7 @@ pub enum SyncMode {
     Always,
     /// Commit returns after the write (survives `kill -9`); a timer fdatasyncs at most every period.
     Batch(Duration),
-    /// Commit returns after the write; never fdatasync (except [`Wal::sync`]).
+    /// Commit returns after the write; fdatasync only when a segment is sealed and on [`Wal::sync`].
     None,
 }
 
@@ -207,7 +207,9 @@ impl OpenSegment {
 
 impl State {
     fn current(&self) -> &OpenSegment {
-        self.open.back().expect("invariant: the open segment list is never empty")
+        self.open
+            .back()
+            .expect("invariant: the open segment list is never empty")
     }
 
     fn segment_mut(&mut self, seq: u64) -> &mut OpenSegment {
@@ -381,9 +383,8 @@ impl Wal {
                 }
             }
         };
-        let sync = self.inner.options.sync != SyncMode::None;
         self.inner
-            .flush_until(sync, |state| {
+            .flush_until(false, |state| {
                 state.open.len() == 1 && state.current().file.is_some()
             })
             .await?;
@@ -434,7 +435,13 @@ impl Wal {
                 }
             })
             .await?;
-        let file = self.inner.state.borrow_mut().open.back_mut().and_then(|s| s.file.take());
+        let file = self
+            .inner
+            .state
+            .borrow_mut()
+            .open
+            .back_mut()
+            .and_then(|s| s.file.take());
         if let Some(file) = file {
             file.close_rc()
                 .await
@@ -507,7 +514,6 @@ impl Inner {
 
     /// One round of the leader: finishes sealed segments, then writes the current one.
     async fn write_out(&self, sync: bool) -> Result<(), Error> {
-        let sync_sealed = sync || self.options.sync != SyncMode::None;
         loop {
             let (seq, sealed) = {
                 let state = self.state.borrow();
@@ -523,11 +529,24 @@ impl Inner {
                 if sync {
                     self.sync_segment(seq, &file).await?;
                 }
+                // Also when nothing was left to do: a new, empty segment is written and synced
+                // up to offset 0 once its predecessors are (sealed segments are always synced).
+                let mut state = self.state.borrow_mut();
+                let segment = state.segment_mut(seq);
+                let written = RecordPosition {
+                    segment: seq,
+                    offset: segment.written_end,
+                };
+                let synced = RecordPosition {
+                    segment: seq,
+                    offset: segment.synced_end,
+                };
+                state.written = state.written.max(written);
+                state.synced = state.synced.max(synced);
                 return Ok(());
             }
-            if sync_sealed {
-                self.sync_segment(seq, &file).await?;
-            }
+            // Sealed: synced whatever the mode, so only the last segment can ever be torn.
+            self.sync_segment(seq, &file).await?;
             self.state.borrow_mut().open.pop_front();
             file.close_rc().await.map_err(|e| {
                 Error::io("close segment", &segment_path(&self.dir, seq), &e.into())
@@ -548,11 +567,9 @@ impl Inner {
             .dma_open(&path)
             .await
             .map_err(|e| Error::io("create segment", &path, &e.into()))?;
-        if self.options.sync != SyncMode::None {
-            fs::sync_dir(&self.dir)
-                .await
-                .map_err(|e| Error::io("sync dir", &self.dir, &e))?;
-        }
+        fs::sync_dir(&self.dir)
+            .await
+            .map_err(|e| Error::io("sync dir", &self.dir, &e))?;
         let file = Rc::new(file);
         let mut state = self.state.borrow_mut();
         state.segment_mut(seq).file = Some(file.clone());

@@ -50,7 +50,9 @@ mod tests {
 
     fn records(segment: &[u8]) -> (Vec<(u64, Vec<u8>)>, Scan) {
         let mut got = Vec::new();
-        let scan = scan(segment, |offset, payload| got.push((offset, payload.to_vec())));
+        let scan = scan(segment, |offset, payload| {
+            got.push((offset, payload.to_vec()))
+        });
         (got, scan)
     }
 

@@ -29,7 +29,8 @@ pub fn checksum(payload: &[u8]) -> u32 {
 
 /// Appends the encoded record to `out`.
 pub fn encode(payload: &[u8], out: &mut Vec<u8>) {
-    let len = u32::try_from(payload.len()).expect("record length is checked against the segment size");
+    let len =
+        u32::try_from(payload.len()).expect("record length is checked against the segment size");
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&checksum(payload).to_le_bytes());
     out.extend_from_slice(payload);
@@ -95,8 +96,17 @@ mod tests {
         want.extend_from_slice(b"abc");
         assert_eq!(out, want);
         // The checksum function itself is part of the format.
-        assert_eq!(checksum(b"abc"), 0x6bcc_efa0_u32, "got {:#x}", checksum(b"abc"));
-        assert_ne!(checksum(b""), 0, "an empty record must not look like padding");
+        assert_eq!(
+            checksum(b"abc"),
+            0x6bcc_efa0_u32,
+            "got {:#x}",
+            checksum(b"abc")
+        );
+        assert_ne!(
+            checksum(b""),
+            0,
+            "an empty record must not look like padding"
+        );
     }
 
     #[test]
@@ -113,7 +123,10 @@ mod tests {
         assert_eq!(decode(&[1, 0]), Decoded::Damaged(Damage::TruncatedHeader));
         let mut after_padding = vec![0; 20];
         after_padding[15] = 1;
-        assert_eq!(decode(&after_padding), Decoded::Damaged(Damage::DataAfterPadding));
+        assert_eq!(
+            decode(&after_padding),
+            Decoded::Damaged(Damage::DataAfterPadding)
+        );
         assert_eq!(
             decode(&segment[..first_len - 1]),
             Decoded::Damaged(Damage::TruncatedPayload { len: 5 })

@@ -133,9 +133,7 @@ async fn list_segments(dir: &Path) -> Result<Vec<u64>, Error> {
     for pair in segments.windows(2) {
         if let [older, newer] = pair {
             if *newer != older + 1 {
-                return Err(Error::MissingSegment {
-                    missing: older + 1,
-                });
+                return Err(Error::MissingSegment { missing: older + 1 });
             }
         }
     }

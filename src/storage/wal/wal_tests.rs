@@ -45,7 +45,9 @@ impl Drop for TempDir {
 /// Deterministic payload `i`: 50 to 349 bytes, none of them zero.
 fn payload(i: usize) -> Vec<u8> {
     let len = 50 + (i * 37) % 300;
-    (0..len).map(|j| ((i * 31 + j * 7) % 251 + 1) as u8).collect()
+    (0..len)
+        .map(|j| ((i * 31 + j * 7) % 251 + 1) as u8)
+        .collect()
 }
 
 fn options(sync: SyncMode, segment_bytes: u64) -> WalOptions {
@@ -107,8 +109,13 @@ fn round_trip_across_segment_rotation() {
         assert!(stats.segments_created >= 6, "{stats:?}");
         wal.close().await.unwrap();
         for seq in segment_files(&dir) {
-            let len = std::fs::metadata(segment::segment_path(&dir, seq)).unwrap().len();
-            assert!(len <= 16 * 1024 && len % 4096 == 0, "segment {seq} has {len} bytes");
+            let len = std::fs::metadata(segment::segment_path(&dir, seq))
+                .unwrap()
+                .len();
+            assert!(
+                len <= 16 * 1024 && len % 4096 == 0,
+                "segment {seq} has {len} bytes"
+            );
         }
 
         let (wal, report, records) = open_collect(&dir, opts).await.unwrap();
@@ -188,7 +195,11 @@ fn batch_mode_commits_on_write_and_syncs_on_a_timer() {
         assert_eq!(wal.stats().writes, 1);
         assert_eq!(wal.stats().fsyncs, 0);
         glommio::timer::sleep(Duration::from_millis(100)).await;
-        assert_eq!(wal.stats().fsyncs, 1, "the timer syncs once, then finds nothing new");
+        assert_eq!(
+            wal.stats().fsyncs,
+            1,
+            "the timer syncs once, then finds nothing new"
+        );
         // None: never syncs on commit.
         wal.close().await.unwrap();
         let (wal, report, _) = open_collect(&dir, options(SyncMode::None, SEGMENT_BYTES))
@@ -225,7 +236,10 @@ fn torn_tail_at_every_byte_of_the_last_record() {
                 assert_eq!(report.dropped_from, None);
             } else {
                 assert_eq!(report.dropped_from, Some(positions[4]), "kept {kept}");
-                assert!((1..=kept as u64).contains(&report.dropped_bytes), "{report:?}");
+                assert!(
+                    (1..=kept as u64).contains(&report.dropped_bytes),
+                    "{report:?}"
+                );
                 assert!(report.to_string().contains("dropped"), "{report}");
             }
             assert_eq!(std::fs::metadata(&path).unwrap().len(), last as u64);
@@ -305,7 +319,11 @@ fn flipped_bytes_in_the_last_segment_cut_at_the_damaged_record() {
                 .rposition(|p| p.segment == last_segment && p.offset as usize <= at)
                 .unwrap();
             assert_eq!(records.len(), damaged, "flipped byte {at}");
-            assert_eq!(report.dropped_from, Some(positions[damaged]), "flipped byte {at}");
+            assert_eq!(
+                report.dropped_from,
+                Some(positions[damaged]),
+                "flipped byte {at}"
+            );
             assert!(report.dropped_bytes > 0);
             wal.close().await.unwrap();
         }
@@ -336,7 +354,10 @@ fn corrupt_middle_segment_is_an_error_naming_segment_and_offset() {
             matches!(error, Error::Corruption { at, damage: Damage::ChecksumMismatch { .. } } if at == victim),
             "{error:?}"
         );
-        assert!(error.to_string().contains("segment 0000000000000002"), "{error}");
+        assert!(
+            error.to_string().contains("segment 0000000000000002"),
+            "{error}"
+        );
         // A hole in the sequence is an error too.
         std::fs::remove_file(&path).unwrap();
         let error = open_collect(&dir, opts).await.err().unwrap();
@@ -361,9 +382,12 @@ fn remove_segments_before_and_rotate_for_a_clean_shutdown() {
         assert_eq!(segment_files(&dir)[0], cut.segment);
         // Never the segment being written, whatever the caller asks.
         let current = wal.position().segment;
-        wal.remove_segments_before(RecordPosition { segment: u64::MAX, offset: 0 })
-            .await
-            .unwrap();
+        wal.remove_segments_before(RecordPosition {
+            segment: u64::MAX,
+            offset: 0,
+        })
+        .await
+        .unwrap();
         assert_eq!(segment_files(&dir), vec![current]);
         wal.close().await.unwrap();
 
@@ -372,7 +396,13 @@ fn remove_segments_before_and_rotate_for_a_clean_shutdown() {
         assert_eq!(report.segments, 1);
         // Clean shutdown: rotate, (final flush), remove the rest: nothing left to replay.
         let start = wal.rotate().await.unwrap();
-        assert_eq!(start, RecordPosition { segment: current + 1, offset: 0 });
+        assert_eq!(
+            start,
+            RecordPosition {
+                segment: current + 1,
+                offset: 0
+            }
+        );
         assert_eq!(wal.remove_segments_before(start).await.unwrap(), 1);
         wal.close().await.unwrap();
         let (wal, report, records) = open_collect(&dir, opts).await.unwrap();
@@ -396,7 +426,16 @@ fn failed_fsync_latches_and_enospc_is_told_apart() {
         wal.fail_next("fdatasync", 5);
         let pos = wal.append(b"lost").unwrap();
         let error = wal.commit(pos).await.unwrap_err();
-        assert!(matches!(error, Error::Io { step: "fdatasync", .. }), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                Error::Io {
+                    step: "fdatasync",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
         assert!(!error.is_no_space());
         // Latched: no retry of the fsync, every later call fails the same way.
         assert_eq!(wal.append(b"more").unwrap_err(), error);
@@ -413,11 +452,16 @@ fn failed_fsync_latches_and_enospc_is_told_apart() {
         assert!(wal.append(b"x").unwrap_err().is_no_space());
         drop(wal);
 
-        let (wal, _, _) = open_collect(&dir, options(SyncMode::Always, 4096)).await.unwrap();
+        let (wal, _, _) = open_collect(&dir, options(SyncMode::Always, 4096))
+            .await
+            .unwrap();
         let too_big = vec![1u8; 4096];
         assert_eq!(
             wal.append(&too_big).unwrap_err(),
-            Error::RecordTooLarge { len: 4096, max: 4088 }
+            Error::RecordTooLarge {
+                len: 4096,
+                max: 4088
+            }
         );
         wal.close().await.unwrap();
     });
