@@ -33,8 +33,9 @@
 //! [`Wal::append`] only buffers. [`Wal::commit`] is a group commit: the first caller to find
 //! its record not yet durable becomes the leader and writes everything appended so far in one
 //! write and one fdatasync; callers arriving meanwhile wait for that round and are done if it
-//! covered them, else one of them leads the next round. N concurrent appenders therefore cause
-//! about two fsyncs, not N (test `group_commit_shares_fsyncs`).
+//! covered them, else one of them leads the next round. The leader yields once before taking
+//! its snapshot so that tasks ready to append join its round. N concurrent appenders therefore
+//! cause one fsync, not N (test `group_commit_shares_fsyncs`).
 //!
 //! Invariants:
 //! 1. A record is acknowledged (commit returns) only after the bytes of every earlier record are
@@ -503,6 +504,10 @@ impl Inner {
                 continue;
             }
             let round = Round::start(self);
+            // Let the tasks already woken (typically the waiters of the previous round) append
+            // first, so this round carries them too: ~64 records per fsync with 64 appenders
+            // instead of alternating rounds of 1 and 63. Costs one trip through the task queue.
+            futures_lite::future::yield_now().await;
             let result = self.write_out(sync).await;
             drop(round);
             if let Err(error) = result {
