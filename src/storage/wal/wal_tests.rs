@@ -516,3 +516,136 @@ fn throughput_always_64_appenders_50kb() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn reopen_and_append_after_recovery_continues_the_partial_block() {
+    let tmp = TempDir::new("reopen");
+    let dir = tmp.wal();
+    run(move || async move {
+        let opts = options(SyncMode::Always, 16 * 1024);
+        let payloads: Vec<Vec<u8>> = (0..120).map(payload).collect();
+        let mut positions = Vec::new();
+        // Three lives of the log, each resuming mid-block (and mid-segment) where the last ended.
+        for life in payloads.chunks(40) {
+            let (wal, report, records) = open_collect(&dir, opts).await.unwrap();
+            assert_eq!(report.dropped_from, None);
+            assert_eq!(records.len(), positions.len());
+            let resumed_at = wal.position();
+            assert!(positions.last().is_none_or(|last| *last < resumed_at));
+            positions.extend(write_all(&wal, life).await);
+            wal.close().await.unwrap();
+        }
+        let (wal, _, records) = open_collect(&dir, opts).await.unwrap();
+        let want: Records = positions.into_iter().zip(payloads).collect();
+        assert_eq!(records, want);
+        wal.close().await.unwrap();
+    });
+}
+
+/// Environment variable that turns [`crash_child_appends_until_killed`] on, naming its WAL dir.
+const CRASH_DIR_ENV: &str = "STRATA_WAL_CRASH_DIR";
+
+/// Every commit acknowledged before `kill -9` is replayed: a child process (this test binary
+/// running the ignored test below) appends from 8 tasks and prints each acknowledged position;
+/// the parent kills it mid-stream and replays.
+#[test]
+fn acknowledged_records_survive_kill_9() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let tmp = TempDir::new("kill9");
+    let dir = tmp.wal();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "storage::wal::wal_tests::crash_child_appends_until_killed",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CRASH_DIR_ENV, &dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(ack) = line.strip_prefix("acked ") {
+                let fields: Vec<u64> = ack.split(' ').map(|f| f.parse().unwrap()).collect();
+                let _ = sender.send((fields[0], fields[1], fields[2]));
+            }
+        }
+    });
+    let mut acked = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acked.len() < 2000 && Instant::now() < deadline {
+        if let Ok(ack) = receiver.recv_timeout(Duration::from_millis(100)) {
+            acked.push(ack);
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    reader.join().unwrap();
+    acked.extend(receiver.try_iter());
+    assert!(
+        acked.len() >= 2000,
+        "the child acknowledged only {}",
+        acked.len()
+    );
+
+    run(move || async move {
+        let (wal, report, records) = open_collect(&dir, options(SyncMode::Always, 64 * 1024))
+            .await
+            .unwrap();
+        let replayed: std::collections::HashMap<RecordPosition, Vec<u8>> =
+            records.into_iter().collect();
+        for (segment, offset, i) in acked {
+            let position = RecordPosition { segment, offset };
+            assert_eq!(
+                replayed.get(&position),
+                Some(&payload(i as usize)),
+                "acknowledged record {i} at {position:?} lost; {report}"
+            );
+        }
+        wal.close().await.unwrap();
+    });
+}
+
+/// The child of [`acknowledged_records_survive_kill_9`]; does nothing unless its env var is set.
+#[test]
+#[ignore]
+fn crash_child_appends_until_killed() {
+    use std::io::Write;
+
+    let Some(dir) = std::env::var_os(CRASH_DIR_ENV) else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    run(move || async move {
+        let (wal, _, _) = open_collect(&dir, options(SyncMode::Always, 64 * 1024))
+            .await
+            .unwrap();
+        let wal = Rc::new(wal);
+        let tasks: Vec<_> = (0..8)
+            .map(|task| {
+                let wal = wal.clone();
+                glommio::spawn_local(async move {
+                    for n in 0.. {
+                        let i = task * 1_000_000 + n;
+                        let position = wal.append(&payload(i)).unwrap();
+                        wal.commit(position).await.unwrap();
+                        let mut out = std::io::stdout().lock();
+                        writeln!(out, "acked {} {} {i}", position.segment, position.offset)
+                            .unwrap();
+                        out.flush().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await;
+        }
+    });
+}
