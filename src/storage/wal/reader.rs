@@ -87,4 +87,33 @@ mod tests {
         assert!(matches!(scan.damage, Some(Damage::ChecksumMismatch { .. })));
         assert_eq!(scan.dropped_bytes, 12);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_yields_a_prefix_of_the_records(
+            payloads in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), 0..20),
+            cut in proptest::prelude::any::<usize>(),
+            flip in proptest::prelude::any::<(usize, u8)>(),
+        ) {
+            let mut segment = Vec::new();
+            for payload in &payloads {
+                record::encode(payload, &mut segment);
+            }
+            let (got, scan) = records(&segment);
+            assert_eq!(got.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>(), payloads);
+            assert_eq!(scan.damage, None);
+            // Cut or damaged: never a panic, and what comes back is a prefix of what was written.
+            let cut_segment = &segment[..cut % (segment.len() + 1)];
+            let (got, scan) = records(cut_segment);
+            assert!(scan.good_end <= cut_segment.len() as u64);
+            assert!(got.iter().zip(&payloads).all(|((_, a), b)| a == b));
+            if !segment.is_empty() {
+                let (at, mask) = flip;
+                let index = at % segment.len();
+                segment[index] ^= mask;
+                let (got, _) = records(&segment);
+                assert!(got.iter().zip(&payloads).all(|((_, a), b)| a == b));
+            }
+        }
+    }
 }
