@@ -26,15 +26,15 @@ impl Inner {
         self.stats.set(stats);
     }
 
-    pub(super) async fn sync_all(&self) -> Result<(), Error> {
+    pub(super) async fn sync_all(self: &Rc<Self>) -> Result<(), Error> {
         let end = self.state.borrow().end();
         self.flush_until(true, |state| state.synced >= end).await
     }
 
-    /// Group commit: returns once `done` holds, leading write rounds (`sync`: with fdatasync)
-    /// or waiting for the round in flight.
+    /// Group commit: returns once `done` holds, starting write rounds (`sync`: with fdatasync)
+    /// when none is in flight and waiting for the round in flight.
     pub(super) async fn flush_until(
-        &self,
+        self: &Rc<Self>,
         sync: bool,
         done: impl Fn(&State) -> bool,
     ) -> Result<(), Error> {
@@ -43,25 +43,39 @@ impl Inner {
             if done(&self.state.borrow()) {
                 return Ok(());
             }
-            if self.flushing.get() {
-                let (sender, receiver) = oneshot::channel();
-                self.waiters.borrow_mut().push(sender);
-                // Canceled (the leader was dropped) just means: look again.
-                let _ = receiver.await;
-                continue;
+            // Register before starting a round: glommio may run a spawned task before returning.
+            let (sender, receiver) = oneshot::channel();
+            self.waiters.borrow_mut().push(sender);
+            if !self.flushing.get() {
+                self.start_round(sync);
             }
-            let round = Round::start(self);
-            // Let the tasks already woken (typically the waiters of the previous round) append
-            // first, so this round carries them too: ~64 records per fsync with 64 appenders
-            // instead of alternating rounds of 1 and 63. Costs one trip through the task queue.
-            futures_lite::future::yield_now().await;
-            let result = self.write_out(sync).await;
-            drop(round);
-            if let Err(error) = result {
-                self.failed.borrow_mut().get_or_insert(error.clone());
-                return Err(error);
-            }
+            // Canceled cannot happen (rounds always end by waking everyone); either way: look again.
+            let _ = receiver.await;
         }
+    }
+
+    /// Starts a write round in its own task, so that a caller dropping its commit future can
+    /// never cancel a write halfway (a later round could then race it on the same block).
+    /// The round yields once before writing, so the tasks already runnable (typically the
+    /// waiters of the previous round) append first and ride along: 64 appenders share one fsync
+    /// instead of alternating rounds of 1 and 63.
+    fn start_round(self: &Rc<Self>, sync: bool) {
+        self.flushing.set(true);
+        let inner = self.clone();
+        let round = async move {
+            // Go to the back of the queue first: tasks already runnable append and ride along.
+            futures_lite::future::yield_now().await;
+            let result = inner.write_out(sync).await;
+            if let Err(error) = result {
+                inner.failed.borrow_mut().get_or_insert(error);
+            }
+            inner.flushing.set(false);
+            let waiters = std::mem::take(&mut *inner.waiters.borrow_mut());
+            for waiter in waiters {
+                let _ = waiter.send(());
+            }
+        };
+        glommio::spawn_local(round).detach();
     }
 
     /// One round of the leader: finishes sealed segments, then writes the current one.
@@ -219,27 +233,6 @@ impl Inner {
     #[inline]
     fn fault(&self, _step: &'static str) -> io::Result<()> {
         Ok(())
-    }
-}
-
-/// Marks a leader's round; ending it (also by cancellation) wakes the waiters.
-struct Round<'a> {
-    inner: &'a Inner,
-}
-
-impl<'a> Round<'a> {
-    fn start(inner: &'a Inner) -> Round<'a> {
-        inner.flushing.set(true);
-        Round { inner }
-    }
-}
-
-impl Drop for Round<'_> {
-    fn drop(&mut self) {
-        self.inner.flushing.set(false);
-        for waiter in self.inner.waiters.borrow_mut().drain(..) {
-            let _ = waiter.send(());
-        }
     }
 }
 

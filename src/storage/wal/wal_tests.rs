@@ -184,6 +184,27 @@ fn group_commit_shares_fsyncs() {
 }
 
 #[test]
+fn a_dropped_commit_does_not_cancel_its_round() {
+    let tmp = TempDir::new("dropped");
+    let dir = tmp.wal();
+    run(move || async move {
+        let opts = options(SyncMode::Always, SEGMENT_BYTES);
+        let (wal, _, _) = open_collect(&dir, opts).await.unwrap();
+        let first = wal.append(b"first").unwrap();
+        // Poll once (starts a round), then drop it, as a request timeout would.
+        let pending = futures_lite::future::poll_once(wal.commit(first)).await;
+        assert!(pending.is_none());
+        let second = wal.append(b"second").unwrap();
+        wal.commit(second).await.unwrap();
+        assert!(wal.stats().fsyncs <= 2, "{:?}", wal.stats());
+        wal.close().await.unwrap();
+        let (wal, _, records) = open_collect(&dir, opts).await.unwrap();
+        assert_eq!(records.len(), 2);
+        wal.close().await.unwrap();
+    });
+}
+
+#[test]
 fn batch_mode_commits_on_write_and_syncs_on_a_timer() {
     let tmp = TempDir::new("batch");
     let dir = tmp.wal();
