@@ -34,9 +34,11 @@
 //! its record not yet durable starts a round (its own task, so a dropped commit future never
 //! cancels a write halfway) that writes everything appended by then in one write and one
 //! fdatasync; callers arriving meanwhile wait for that round and are done if it covered them,
-//! else the first of them starts the next round. The round task queues behind the tasks already
-//! runnable, so they append first and ride along: N concurrent appenders cause one fsync, not N
-//! (test `group_commit_shares_fsyncs`; 64 appenders × 20 sequential commits: 20 fsyncs).
+//! else the first of them starts the next round. The round task yields once before writing, so
+//! the tasks already runnable append first and ride along: N concurrent appenders cause one
+//! fsync, not N (test `group_commit_shares_fsyncs`; 64 appenders × 20 sequential commits: 20).
+//! Measured (release, this VM's ext4 on virtio, shared 2 vCPUs; `throughput_*` test): `Always`,
+//! 64 appenders of 50 KB records: 9–15 k records/s, 460–740 MB/s, 150–240 fsyncs/s.
 //!
 //! Invariants:
 //! 1. A record is acknowledged (commit returns) only after the bytes of every earlier record are
@@ -45,8 +47,8 @@
 //!    fsync is never retried on the same data; the shard reopens the log (which replays it).
 //! 3. Before a segment is left for the next one, it is written completely and synced, in every
 //!    [`SyncMode`] (once per segment, so cheap); the next file's directory entry is synced when
-//!    it is created. So only the last segment can have a torn tail; replay cuts that off and reports it, and
-//!    treats damage in any other segment as an error naming the segment and offset.
+//!    it is created. So only the last segment can have a torn tail; replay cuts that off and
+//!    reports it, and treats damage in any other segment as an error naming segment and offset.
 //! 4. The last segment is never deleted, so sequence numbers (and positions) only grow.
 //!
 //! # How the shard uses it
@@ -62,6 +64,10 @@
 //! stop:   let cut = wal.rotate().await?; final flush; commit part; wal.remove_segments_before(cut);
 //!         wal.close().await   // the log now holds one empty segment: nothing to replay
 //! ```
+//!
+//! Without a stored checkpoint, records of the segment holding `cut` that were already in a
+//! part are replayed again (duplicates). Rotating at every flush start avoids that at the cost
+//! of a file per flush; storing `cut` in the part commit (`parts.json`) is the exact fix.
 //!
 //! Errors: [`Error::is_no_space`] means answer 503 and retry later; any write/commit error means
 //! the log is latched, so the shard turns read-only until it reopens its storage.
