@@ -460,6 +460,17 @@ impl Wal {
         Ok(())
     }
 
+    /// Bytes appended but not yet written: appends only buffer, so a caller that wants to bound
+    /// memory (or push back on ingest) watches this.
+    pub fn buffered_bytes(&self) -> u64 {
+        let state = self.inner.state.borrow();
+        state
+            .open
+            .iter()
+            .map(|s| s.tail.end() - s.written_end)
+            .sum()
+    }
+
     /// Counters since open.
     pub fn stats(&self) -> WalStats {
         self.inner.stats.get()

@@ -192,11 +192,13 @@ fn a_dropped_commit_does_not_cancel_its_round() {
         let (wal, _, _) = open_collect(&dir, opts).await.unwrap();
         let first = wal.append(b"first").unwrap();
         // Poll once (starts a round), then drop it, as a request timeout would.
+        assert_eq!(wal.buffered_bytes(), 8 + 5);
         let pending = futures_lite::future::poll_once(wal.commit(first)).await;
         assert!(pending.is_none());
         let second = wal.append(b"second").unwrap();
         wal.commit(second).await.unwrap();
         assert!(wal.stats().fsyncs <= 2, "{:?}", wal.stats());
+        assert_eq!(wal.buffered_bytes(), 0);
         wal.close().await.unwrap();
         let (wal, _, records) = open_collect(&dir, opts).await.unwrap();
         assert_eq!(records.len(), 2);
