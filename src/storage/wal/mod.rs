@@ -96,7 +96,7 @@ use commit::sync_periodically;
 use crate::storage::fs;
 pub use error::{Damage, Error};
 pub use record::RECORD_HEADER_BYTES;
-pub use replay::ReplayReport;
+pub use replay::{Replay, ReplayReport};
 use segment::{segment_path, SegmentTail};
 
 /// Largest size of a segment file. Bounds the memory replay needs per segment (it reads one
@@ -245,12 +245,26 @@ impl Wal {
     pub async fn open(
         dir: &Path,
         options: WalOptions,
-        on_record: impl FnMut(RecordPosition, &[u8]),
+        mut on_record: impl FnMut(RecordPosition, &[u8]),
+    ) -> Result<(Wal, ReplayReport), Error> {
+        let mut replay = Replay::start(dir).await?;
+        while let Some((position, payload)) = replay.next().await? {
+            on_record(position, payload);
+        }
+        Wal::open_after(replay, options).await
+    }
+
+    /// Opens the log after the caller read its records with [`Replay::next`] (use this when
+    /// applying a record needs to await). Records the caller did not read are skipped.
+    pub async fn open_after(
+        replay: Replay,
+        options: WalOptions,
     ) -> Result<(Wal, ReplayReport), Error> {
         assert!(
             options.segment_bytes > RECORD_HEADER_BYTES as u64,
             "a segment must hold a record"
         );
+        let dir = &replay.dir().to_path_buf();
         fs::create_dir_all(dir)
             .await
             .map_err(|e| Error::io("create dir", dir, &e))?;
@@ -258,7 +272,7 @@ impl Wal {
         fs::prime_dma_probe(dir)
             .await
             .map_err(|e| Error::io("prime dma probe", dir, &e))?;
-        let recovered = replay::replay(dir, on_record).await?;
+        let recovered = replay.finish().await?;
         let mut on_disk: VecDeque<u64> = recovered.segments.into_iter().collect();
         let segment = match recovered.resume {
             Some(resume) => {

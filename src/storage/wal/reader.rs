@@ -1,10 +1,45 @@
 //! Reads the records of one segment's bytes, in order, up to its end or its first damage.
 #![deny(clippy::indexing_slicing)]
 
+use std::ops::Range;
+
 use super::error::Damage;
 use super::record::{self, Decoded, RECORD_HEADER_BYTES};
 
+/// What starts at some offset of a segment's bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// An intact record; its payload is `segment[payload]`, the next record starts at its end.
+    Record { payload: Range<usize> },
+    /// The end of the data (nothing, or only zero padding, follows).
+    End,
+    /// Damage; `dropped_bytes` counts from here to the last non-zero byte.
+    Damaged { damage: Damage, dropped_bytes: u64 },
+}
+
+/// Reads the record starting at `offset` of `segment`.
+pub fn read_at(segment: &[u8], offset: usize) -> Step {
+    let rest = segment.get(offset..).unwrap_or_default();
+    match record::decode(rest) {
+        Decoded::Record(payload) => {
+            let start = offset + RECORD_HEADER_BYTES;
+            Step::Record {
+                payload: start..start + payload.len(),
+            }
+        }
+        Decoded::End => Step::End,
+        Decoded::Damaged(damage) => {
+            let non_zero = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            Step::Damaged {
+                damage,
+                dropped_bytes: non_zero as u64,
+            }
+        }
+    }
+}
+
 /// How a segment's bytes ended.
+#[cfg(test)]
 #[derive(Debug, PartialEq, Eq)]
 pub struct Scan {
     /// Offset just past the last intact record.
@@ -16,29 +51,34 @@ pub struct Scan {
 }
 
 /// Calls `on_record(offset, payload)` for every intact record of `segment`, in order.
+#[cfg(test)]
 pub fn scan(segment: &[u8], mut on_record: impl FnMut(u64, &[u8])) -> Scan {
     let mut offset = 0usize;
     loop {
-        let rest = segment.get(offset..).unwrap_or_default();
-        match record::decode(rest) {
-            Decoded::Record(payload) => {
-                on_record(offset as u64, payload);
-                offset += RECORD_HEADER_BYTES + payload.len();
+        match read_at(segment, offset) {
+            Step::Record { payload } => {
+                on_record(
+                    offset as u64,
+                    segment.get(payload.clone()).unwrap_or_default(),
+                );
+                offset = payload.end;
             }
-            Decoded::End => {
+            Step::End => {
                 return Scan {
                     good_end: offset as u64,
                     damage: None,
                     dropped_bytes: 0,
                 }
             }
-            Decoded::Damaged(damage) => {
-                let non_zero = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            Step::Damaged {
+                damage,
+                dropped_bytes,
+            } => {
                 return Scan {
                     good_end: offset as u64,
                     damage: Some(damage),
-                    dropped_bytes: non_zero as u64,
-                };
+                    dropped_bytes,
+                }
             }
         }
     }

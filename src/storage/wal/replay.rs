@@ -2,10 +2,10 @@
 //! last segment is cut off (truncated on disk) and reported, damage anywhere else is an error.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::{Damage, Error};
-use super::reader;
+use super::reader::{self, Step};
 use super::segment::{align_down, parse_segment_name, segment_path};
 use super::RecordPosition;
 use crate::storage::fs;
@@ -63,64 +63,139 @@ pub(super) struct Resume {
     pub partial_block: Vec<u8>,
 }
 
-/// Reads every segment in `dir`, calling `on_record` for each intact record.
-pub(super) async fn replay(
-    dir: &Path,
-    mut on_record: impl FnMut(RecordPosition, &[u8]),
-) -> Result<Recovered, Error> {
-    let segments = list_segments(dir).await?;
-    let mut report = ReplayReport::default();
-    let mut resume = None;
-    for (index, &seq) in segments.iter().enumerate() {
-        let path = segment_path(dir, seq);
-        // One whole segment in memory (bounded by the segment size). std reads after O_DIRECT
-        // writes are coherent, and avoid glommio's garbage past EOF (notes/GLOMMIO.md gotcha 2).
-        let data = fs::read_small_file(&path)
+/// The records of a log directory, one at a time, so the caller may await between them:
+/// `Replay::start`, `next` until `None`, then [`Wal::open_after`](super::Wal::open_after).
+/// Reading never changes the files; cutting a damaged tail happens when the log opens.
+pub struct Replay {
+    dir: PathBuf,
+    segments: Vec<u64>,
+    /// Index in `segments` of the segment held in `data`; `None` before the first is read.
+    index: Option<usize>,
+    /// The whole current segment (bounded by the segment size). std reads after O_DIRECT writes
+    /// are coherent and avoid glommio's garbage past EOF (notes/GLOMMIO.md gotcha 2).
+    data: Vec<u8>,
+    /// Offset in `data` of the next record.
+    offset: usize,
+    finished: bool,
+    /// Damage in a segment other than the last: every later call returns it.
+    corruption: Option<Error>,
+    report: ReplayReport,
+}
+
+impl Replay {
+    /// Lists the segments of `dir` (a missing dir is an empty log).
+    pub async fn start(dir: &Path) -> Result<Replay, Error> {
+        let segments = list_segments(dir).await?;
+        Ok(Replay {
+            dir: dir.to_path_buf(),
+            finished: segments.is_empty(),
+            segments,
+            index: None,
+            data: Vec::new(),
+            offset: 0,
+            corruption: None,
+            report: ReplayReport::default(),
+        })
+    }
+
+    /// The next intact record in log order, `None` after the last one (or a damaged tail of the
+    /// last segment, see [`report`](Self::report)); damage in an earlier segment is an error.
+    pub async fn next(&mut self) -> Result<Option<(RecordPosition, &[u8])>, Error> {
+        loop {
+            if let Some(error) = &self.corruption {
+                return Err(error.clone());
+            }
+            if self.finished {
+                return Ok(None);
+            }
+            let index = match self.index {
+                Some(index) => index,
+                None => self.load(0).await?,
+            };
+            let seq = self.segments.get(index).copied().unwrap_or_default();
+            let is_last = index + 1 == self.segments.len();
+            let at = RecordPosition {
+                segment: seq,
+                offset: self.offset as u64,
+            };
+            match reader::read_at(&self.data, self.offset) {
+                Step::Record { payload } => {
+                    self.offset = payload.end;
+                    self.report.records += 1;
+                    self.report.bytes += payload.len() as u64;
+                    return Ok(Some((at, self.data.get(payload).unwrap_or_default())));
+                }
+                Step::End if is_last => self.finished = true,
+                Step::End => {
+                    self.load(index + 1).await?;
+                }
+                Step::Damaged { damage, .. } if !is_last => {
+                    self.corruption = Some(Error::Corruption { at, damage });
+                }
+                Step::Damaged {
+                    damage,
+                    dropped_bytes,
+                } => {
+                    self.report.dropped_bytes = dropped_bytes;
+                    self.report.dropped_from = Some(at);
+                    self.report.damage = Some(damage);
+                    self.finished = true;
+                }
+            }
+        }
+    }
+
+    /// What was read so far (all of it once `next` returned `None`).
+    pub fn report(&self) -> &ReplayReport {
+        &self.report
+    }
+
+    /// The directory being replayed.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Reads the segment at `index` into `data`.
+    async fn load(&mut self, index: usize) -> Result<usize, Error> {
+        let seq = self.segments.get(index).copied().unwrap_or_default();
+        let path = segment_path(&self.dir, seq);
+        self.data = fs::read_small_file(&path)
             .await
             .map_err(|e| Error::io("read segment", &path, &e))?
             .unwrap_or_default();
-        let scan = reader::scan(&data, |offset, payload| {
-            report.records += 1;
-            report.bytes += payload.len() as u64;
-            on_record(
-                RecordPosition {
-                    segment: seq,
-                    offset,
-                },
-                payload,
-            );
-        });
-        report.segments += 1;
-        let is_last = index + 1 == segments.len();
-        if let Some(damage) = scan.damage {
-            let at = RecordPosition {
-                segment: seq,
-                offset: scan.good_end,
-            };
-            if !is_last {
-                return Err(Error::Corruption { at, damage });
+        self.offset = 0;
+        self.index = Some(index);
+        self.report.segments += 1;
+        Ok(index)
+    }
+
+    /// Skips what the caller did not read, cuts a damaged tail off the last segment (durably:
+    /// new records must never follow garbage) and says where writing resumes.
+    pub(super) async fn finish(mut self) -> Result<Recovered, Error> {
+        while self.next().await?.is_some() {}
+        let mut resume = None;
+        if let Some(&seq) = self.segments.last() {
+            let good_end = self.offset as u64;
+            if self.report.dropped_from.is_some() {
+                truncate(&segment_path(&self.dir, seq), good_end).await?;
             }
-            report.dropped_bytes = scan.dropped_bytes;
-            report.dropped_from = Some(at);
-            report.damage = Some(damage);
-            // New records must never follow garbage: cut it off durably before any write.
-            truncate(&path, scan.good_end).await?;
-        }
-        if is_last {
-            let start = usize::try_from(align_down(scan.good_end)).unwrap_or(usize::MAX);
-            let end = usize::try_from(scan.good_end).unwrap_or(usize::MAX);
+            let start = usize::try_from(align_down(good_end)).unwrap_or(usize::MAX);
             resume = Some(Resume {
                 seq,
-                end: scan.good_end,
-                partial_block: data.get(start..end).unwrap_or_default().to_vec(),
+                end: good_end,
+                partial_block: self
+                    .data
+                    .get(start..self.offset)
+                    .unwrap_or_default()
+                    .to_vec(),
             });
         }
+        Ok(Recovered {
+            report: self.report,
+            segments: self.segments,
+            resume,
+        })
     }
-    Ok(Recovered {
-        report,
-        segments,
-        resume,
-    })
 }
 
 /// The segment sequence numbers in `dir`, oldest first; a hole in the sequence is an error.
