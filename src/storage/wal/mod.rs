@@ -57,6 +57,8 @@
 //! open:   let (wal, report) = Wal::open(dir, WalOptions::new(SyncMode::Always), |pos, bytes| {
 //!             if pos >= checkpoint { apply(batch_record::decode(bytes)?) }   // checkpoint: see below
 //!         }).await?;  log(report)
+//!         // or, to await per record: let mut replay = Replay::start(dir).await?;
+//!         // while let Some((pos, bytes)) = replay.next().await? {..}  Wal::open_after(replay, options)
 //! ingest: let pos = wal.append(&encoded_batch)?;  buffer rows;  wal.commit(pos).await?;  ack
 //! flush:  let cut = wal.position();        // every row buffered so far was appended before `cut`
 //!         write and commit the part (store `cut` with it as the checkpoint);
@@ -109,7 +111,19 @@ pub const SEGMENT_BYTES: u64 = 64 << 20;
 const FIRST_SEGMENT: u64 = 1;
 
 /// Where a record starts: totally ordered, stable across restarts (store it as a checkpoint).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct RecordPosition {
     /// The segment's sequence number.
     pub segment: u64,
