@@ -20,5 +20,6 @@ pub mod partition;
 pub mod retention;
 pub mod snapshot;
 pub mod table;
+pub mod wal;
 
 pub use table::{SampleRange, Storage, StorageOptions, StorageStats};

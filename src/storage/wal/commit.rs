@@ -1,0 +1,258 @@
+//! The write path behind [`Wal::commit`](super::Wal::commit): group-commit rounds, segment
+//! files, DMA writes of the tail block, fdatasync, the failure latch and the batch-sync timer.
+
+use std::io;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use futures_channel::oneshot;
+use glommio::io::{DmaFile, OpenOptions};
+
+use super::segment::{align_up, segment_path};
+use super::{Error, Inner, RecordPosition, State, WalStats};
+use crate::storage::fs;
+
+impl Inner {
+    pub(super) fn check_failed(&self) -> Result<(), Error> {
+        match &*self.failed.borrow() {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn count(&self, update: impl FnOnce(&mut WalStats)) {
+        let mut stats = self.stats.get();
+        update(&mut stats);
+        self.stats.set(stats);
+    }
+
+    pub(super) async fn sync_all(self: &Rc<Self>) -> Result<(), Error> {
+        let end = self.state.borrow().end();
+        self.flush_until(true, |state| state.synced >= end).await
+    }
+
+    /// Group commit: returns once `done` holds, starting write rounds (`sync`: with fdatasync)
+    /// when none is in flight and waiting for the round in flight.
+    pub(super) async fn flush_until(
+        self: &Rc<Self>,
+        sync: bool,
+        done: impl Fn(&State) -> bool,
+    ) -> Result<(), Error> {
+        loop {
+            self.check_failed()?;
+            if done(&self.state.borrow()) {
+                return Ok(());
+            }
+            // Register before starting a round: glommio may run a spawned task before returning.
+            let (sender, receiver) = oneshot::channel();
+            self.waiters.borrow_mut().push(sender);
+            if !self.flushing.get() {
+                self.start_round(sync);
+            }
+            // Canceled cannot happen (rounds always end by waking everyone); either way: look again.
+            let _ = receiver.await;
+        }
+    }
+
+    /// Starts a write round in its own task, so that a caller dropping its commit future can
+    /// never cancel a write halfway (a later round could then race it on the same block).
+    /// The round yields once before writing, so the tasks already runnable (typically the
+    /// waiters of the previous round) append first and ride along: 64 appenders share one fsync
+    /// instead of alternating rounds of 1 and 63.
+    fn start_round(self: &Rc<Self>, sync: bool) {
+        self.flushing.set(true);
+        let inner = self.clone();
+        let round = async move {
+            // Go to the back of the queue first: tasks already runnable append and ride along.
+            futures_lite::future::yield_now().await;
+            let result = inner.write_out(sync).await;
+            if let Err(error) = result {
+                inner.failed.borrow_mut().get_or_insert(error);
+            }
+            inner.flushing.set(false);
+            let waiters = std::mem::take(&mut *inner.waiters.borrow_mut());
+            for waiter in waiters {
+                let _ = waiter.send(());
+            }
+        };
+        glommio::spawn_local(round).detach();
+    }
+
+    /// One round of the leader: finishes sealed segments, then writes the current one.
+    async fn write_out(&self, sync: bool) -> Result<(), Error> {
+        loop {
+            let (seq, sealed) = {
+                let state = self.state.borrow();
+                let front = state
+                    .open
+                    .front()
+                    .expect("invariant: the open segment list is never empty");
+                (front.seq, state.open.len() > 1)
+            };
+            let file = self.segment_file(seq).await?;
+            self.write_segment(seq, &file).await?;
+            if !sealed {
+                if sync {
+                    self.sync_segment(seq, &file).await?;
+                }
+                // Also when nothing was left to do: a new, empty segment is written and synced
+                // up to offset 0 once its predecessors are (sealed segments are always synced).
+                let mut state = self.state.borrow_mut();
+                let segment = state.segment_mut(seq);
+                let written = RecordPosition {
+                    segment: seq,
+                    offset: segment.written_end,
+                };
+                let synced = RecordPosition {
+                    segment: seq,
+                    offset: segment.synced_end,
+                };
+                state.written = state.written.max(written);
+                state.synced = state.synced.max(synced);
+                return Ok(());
+            }
+            // Sealed: synced whatever the mode, so only the last segment can ever be torn.
+            self.sync_segment(seq, &file).await?;
+            self.state.borrow_mut().open.pop_front();
+            file.close_rc().await.map_err(|e| {
+                Error::io("close segment", &segment_path(&self.dir, seq), &e.into())
+            })?;
+        }
+    }
+
+    /// The open segment's file, created (and its directory entry synced) on first use.
+    pub(super) async fn segment_file(&self, seq: u64) -> Result<Rc<DmaFile>, Error> {
+        if let Some(file) = &self.state.borrow_mut().segment_mut(seq).file {
+            return Ok(file.clone());
+        }
+        let path = segment_path(&self.dir, seq);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .dma_open(&path)
+            .await
+            .map_err(|e| Error::io("create segment", &path, &e.into()))?;
+        fs::sync_dir(&self.dir)
+            .await
+            .map_err(|e| Error::io("sync dir", &self.dir, &e))?;
+        let file = Rc::new(file);
+        let mut state = self.state.borrow_mut();
+        state.segment_mut(seq).file = Some(file.clone());
+        state.on_disk.push_back(seq);
+        drop(state);
+        self.count(|s| s.segments_created += 1);
+        Ok(file)
+    }
+
+    /// Writes the segment's unwritten bytes, from its partial block on, padded with zeros.
+    async fn write_segment(&self, seq: u64, file: &DmaFile) -> Result<(), Error> {
+        let (start, end, buffer) = {
+            let mut state = self.state.borrow_mut();
+            let segment = state.segment_mut(seq);
+            if segment.tail.end() == segment.written_end {
+                return Ok(());
+            }
+            let (start, bytes) = segment.tail.unwritten();
+            let padded = usize::try_from(align_up(bytes.len() as u64)).unwrap_or(usize::MAX);
+            let mut buffer = file.alloc_dma_buffer(padded);
+            let (data, padding) = buffer.as_bytes_mut().split_at_mut(bytes.len());
+            data.copy_from_slice(bytes);
+            padding.fill(0);
+            (start, start + bytes.len() as u64, buffer)
+        };
+        let path = segment_path(&self.dir, seq);
+        let padded = buffer.len();
+        self.fault("write")
+            .map_err(|e| Error::io("write", &path, &e))?;
+        let written = file
+            .write_at(buffer, start)
+            .await
+            .map_err(|e| Error::io("write", &path, &e.into()))?;
+        if written < padded {
+            let short = io::Error::new(io::ErrorKind::WriteZero, "short write");
+            return Err(Error::io("write", &path, &short));
+        }
+        let mut state = self.state.borrow_mut();
+        let segment = state.segment_mut(seq);
+        segment.tail.mark_written(end);
+        segment.written_end = end;
+        let position = RecordPosition {
+            segment: seq,
+            offset: end,
+        };
+        state.written = state.written.max(position);
+        drop(state);
+        self.count(|s| {
+            s.writes += 1;
+            s.bytes_written += padded as u64;
+        });
+        Ok(())
+    }
+
+    /// fdatasyncs the segment if anything was written since its last sync.
+    async fn sync_segment(&self, seq: u64, file: &DmaFile) -> Result<(), Error> {
+        let end = {
+            let mut state = self.state.borrow_mut();
+            let segment = state.segment_mut(seq);
+            if segment.synced_end == segment.written_end {
+                return Ok(());
+            }
+            segment.written_end
+        };
+        let path = segment_path(&self.dir, seq);
+        self.fault("fdatasync")
+            .map_err(|e| Error::io("fdatasync", &path, &e))?;
+        file.fdatasync()
+            .await
+            .map_err(|e| Error::io("fdatasync", &path, &e.into()))?;
+        let mut state = self.state.borrow_mut();
+        state.segment_mut(seq).synced_end = end;
+        let position = RecordPosition {
+            segment: seq,
+            offset: end,
+        };
+        state.synced = state.synced.max(position);
+        drop(state);
+        self.count(|s| s.fsyncs += 1);
+        Ok(())
+    }
+
+    #[cfg(test)]
+    fn fault(&self, step: &'static str) -> io::Result<()> {
+        match self.fault.get() {
+            Some((fault_step, errno)) if fault_step == step => {
+                self.fault.set(None);
+                Err(io::Error::from_raw_os_error(errno))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(not(test))]
+    #[inline]
+    fn fault(&self, _step: &'static str) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`SyncMode::Batch`]: fdatasyncs written data at most once per `period`; stops with the log.
+pub(super) async fn sync_periodically(inner: Weak<Inner>, period: Duration) {
+    loop {
+        glommio::timer::sleep(period).await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        if inner.failed.borrow().is_some() {
+            return;
+        }
+        let behind = {
+            let state = inner.state.borrow();
+            state.written > state.synced
+        };
+        if behind {
+            // A failure is latched inside and returned to every later caller.
+            let _ = inner.sync_all().await;
+        }
+    }
+}
