@@ -93,6 +93,16 @@ pub struct ServerFlags {
     #[arg(long = "admin-auth-key", env = "STRATA_ADMIN_AUTH_KEY")]
     pub admin_auth_key: Option<String>,
 
+    /// When an acknowledged write is durable: `always` (fdatasync before acknowledging; survives
+    /// power loss), `batch` (acknowledge after the write, fdatasync every --wal.batch-interval;
+    /// survives kill -9) or `none` (no fdatasync; for benchmarks).
+    #[arg(long = "wal.sync", env = "STRATA_WAL_SYNC", default_value = "always", value_parser = ["always", "batch", "none"])]
+    pub wal_sync: String,
+
+    /// Longest time between fdatasyncs with --wal.sync=batch.
+    #[arg(long = "wal.batch-interval", env = "STRATA_WAL_BATCH_INTERVAL", default_value = "100ms", value_parser = parse_flag_duration)]
+    pub wal_batch_interval: Duration,
+
     /// How often buffered samples are written to a part on disk.
     #[arg(long, env = "STRATA_FLUSH_INTERVAL", default_value = "2s", value_parser = parse_flag_duration)]
     pub flush_interval: Duration,

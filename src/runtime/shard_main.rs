@@ -18,6 +18,7 @@ use crate::api::Api;
 use crate::config::ServerFlags;
 use crate::http::server::{self, Limits};
 use crate::shard::Shard;
+use crate::storage::wal::SyncMode;
 use crate::storage::{fs, Storage, StorageOptions};
 
 /// CPU shares of the merge task queue against 1000 for serving: merges use what ingest leaves.
@@ -82,7 +83,13 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
     fs::prime_dma_probe(&start.dir)
         .await
         .map_err(|e| format!("shard {index}: {e}"))?;
+    let wal_sync = match start.flags.wal_sync.as_str() {
+        "batch" => SyncMode::Batch(start.flags.wal_batch_interval),
+        "none" => SyncMode::None,
+        _ => SyncMode::Always,
+    };
     let options = StorageOptions {
+        wal_sync: Some(wal_sync),
         retention_ms: start.flags.retention.as_millis() as i64,
         dedup_interval_ms: start.flags.dedup_min_scrape_interval.as_millis() as i64,
     };

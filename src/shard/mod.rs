@@ -102,7 +102,7 @@ impl Shard {
     pub async fn handle(&self, request: ShardRequest) {
         match request {
             ShardRequest::Ingest { batch, reply } => {
-                let _ = reply.send(self.storage.ingest(&batch, now_ms()));
+                let _ = reply.send(self.storage.ingest_durable(&batch, now_ms()).await);
             }
             ShardRequest::Fetch { requests, reply } => {
                 let _ = reply.send(self.fetch(&requests).await);

@@ -30,6 +30,16 @@ impl Storage {
         let Ok(_permit) = self.flush_lock.acquire_permit(1).await else {
             return Ok(());
         };
+        // Rows are appended to the WAL and buffered without an await in between, so every row in
+        // a segment before `cut` is in the buffer taken next.
+        let cut = match self.wal.get() {
+            Some(wal) => Some(
+                wal.rotate()
+                    .await
+                    .map_err(|e| io::Error::new(e.kind(), e.to_string()))?,
+            ),
+            None => None,
+        };
         let rows = Rc::new(std::mem::take(&mut *self.buffer.borrow_mut()));
         self.flushing.borrow_mut().push(rows.clone());
         let result = self.flush_rows(&rows).await;
@@ -41,6 +51,12 @@ impl Storage {
             buffer.extend_from_slice(&rows);
             buffer.extend(newer);
             return Err(error);
+        }
+        if let (Some(wal), Some(cut)) = (self.wal.get(), cut) {
+            // Those rows are in committed parts now: their segments are no longer needed.
+            wal.remove_segments_before(cut)
+                .await
+                .map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
         }
         self.stats.borrow_mut().flushes += 1;
         self.delete_retired().await;

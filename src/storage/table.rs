@@ -13,6 +13,7 @@ use super::dedup::deduplicate;
 use super::fs;
 use super::part::Part;
 use super::partition::{LivePart, Partition, PartitionKey, PartsList};
+use super::wal::{batch_record, Wal, WalOptions};
 use crate::index::{search, series_log, Index, SeriesRef, Tsid};
 use crate::ingest::IngestBatch;
 use crate::model::{Labels, Matcher};
@@ -65,6 +66,8 @@ pub type SampleRange = (Labels, Vec<i64>, Vec<f64>);
 /// How the storage is set up, from the flags.
 #[derive(Debug, Clone, Copy)]
 pub struct StorageOptions {
+    /// The write-ahead log's durability; `None` runs without a WAL (tests of the storage alone).
+    pub wal_sync: Option<super::wal::SyncMode>,
     /// Samples older than this (ms before now) are rejected; older partitions are dropped.
     pub retention_ms: i64,
     /// `--dedup.min-scrape-interval` in ms; 0 = off.
@@ -91,6 +94,10 @@ pub struct Storage {
     /// Serializes `parts.json` rewrites (flushes and merges commit concurrently).
     pub(crate) commit_lock: glommio::sync::Semaphore,
     pub(crate) stats: RefCell<StorageStats>,
+    /// The write-ahead log; set once, after replay.
+    pub(crate) wal: std::cell::OnceCell<Wal>,
+    /// Scratch for encoding WAL records.
+    wal_scratch: RefCell<Vec<u8>>,
 }
 
 impl Storage {
@@ -117,10 +124,64 @@ impl Storage {
             merge_lock: glommio::sync::Semaphore::new(1),
             commit_lock: glommio::sync::Semaphore::new(1),
             stats: RefCell::new(StorageStats::default()),
+            wal: std::cell::OnceCell::new(),
+            wal_scratch: RefCell::new(Vec::new()),
         };
         storage.note_series_time_ranges();
+        if let Some(sync) = options.wal_sync {
+            storage.replay_wal(sync).await?;
+        }
         storage.refresh_part_stats();
         Ok(storage)
+    }
+
+    /// Replays the WAL into the buffer (rows whose parts already committed come back as duplicates
+    /// of equal timestamps, which reads and merges collapse), then keeps the log for new writes.
+    async fn replay_wal(&self, sync: super::wal::SyncMode) -> io::Result<()> {
+        let now = crate::shard::now_ms();
+        let mut failures = 0u64;
+        let (wal, report) = Wal::open(&self.dir.join("wal"), WalOptions::new(sync), |_, bytes| {
+            let applied = batch_record::decode(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|batch| self.ingest(&batch, now));
+            if applied.is_err() {
+                failures += 1;
+            }
+        })
+        .await
+        .map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
+        if report.records > 0 || report.dropped_bytes > 0 {
+            log::info!("{}: {report}", self.dir.display());
+        }
+        if failures > 0 {
+            log::warn!(
+                "{}: {failures} WAL records could not be applied",
+                self.dir.display()
+            );
+        }
+        let _ = self.wal.set(wal);
+        Ok(())
+    }
+
+    /// [`ingest`](Self::ingest), made durable first: the batch is appended to the WAL, buffered,
+    /// and the call returns only once the WAL commit covering it has finished (group commit).
+    pub async fn ingest_durable(
+        &self,
+        batch: &IngestBatch,
+        now_ms: i64,
+    ) -> Result<(u64, u64), String> {
+        let Some(wal) = self.wal.get() else {
+            return self.ingest(batch, now_ms);
+        };
+        let position = {
+            let mut scratch = self.wal_scratch.borrow_mut();
+            scratch.clear();
+            batch_record::encode(batch, &mut scratch);
+            wal.append(&scratch).map_err(|e| wal_error(&e))?
+        };
+        let counts = self.ingest(batch, now_ms)?;
+        wal.commit(position).await.map_err(|e| wal_error(&e))?;
+        Ok(counts)
     }
 
     /// Widens every series' known time range by the blocks of the live parts.
@@ -343,6 +404,15 @@ impl Storage {
                 log::warn!("cannot remove retired part {}: {error}", dir.display());
             }
         }
+    }
+}
+
+/// The message a refused write carries: the front answers 503, so the sender retries.
+fn wal_error(error: &super::wal::Error) -> String {
+    if error.is_no_space() {
+        format!("disk full, writes are paused until space is freed: {error}")
+    } else {
+        format!("write-ahead log failed, this shard is read-only until restarted: {error}")
     }
 }
 

@@ -123,9 +123,11 @@ pub fn decode_into(src: &[u8], batch: &mut IngestBatch) -> Result<(), BatchDecod
             return Err(BatchDecodeError::SeriesEnds { series: index });
         }
         (last_labels, last_samples) = (labels_end, samples_end);
+        // The hash is not stored: it is recomputed below, once the labels are read.
         batch.series.push(BatchSeries {
             labels_end,
             samples_end,
+            hash: 0,
         });
     }
     if last_labels != label_bytes || last_samples != samples {
@@ -136,6 +138,12 @@ pub fn decode_into(src: &[u8], batch: &mut IngestBatch) -> Result<(), BatchDecod
     batch
         .labels
         .extend_from_slice(reader.take(label_bytes as usize)?);
+    let mut start = 0usize;
+    for series in &mut batch.series {
+        let end = series.labels_end as usize;
+        series.hash = xxhash_rust::xxh3::xxh3_64(batch.labels.get(start..end).unwrap_or_default());
+        start = end;
+    }
     batch.timestamps.reserve(samples as usize);
     for _ in 0..samples {
         batch.timestamps.push(reader.u64()? as i64);

@@ -103,6 +103,15 @@ impl Error {
         }
     }
 
+    /// The closest `io::ErrorKind` (a full disk stays `StorageFull`).
+    pub fn kind(&self) -> io::ErrorKind {
+        if self.is_no_space() {
+            io::ErrorKind::StorageFull
+        } else {
+            io::ErrorKind::Other
+        }
+    }
+
     /// Whether this is a full disk (answer 503, retry later) rather than a broken one.
     pub fn is_no_space(&self) -> bool {
         matches!(self, Error::NoSpace { .. })

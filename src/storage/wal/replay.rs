@@ -215,15 +215,13 @@ async fn list_segments(dir: &Path) -> Result<Vec<u64>, Error> {
     Ok(segments)
 }
 
-/// Cuts `path` to `len` bytes and syncs it (on glommio's blocking thread).
+/// Cuts `path` to `len` bytes and syncs it. Called directly, not through glommio's
+/// `spawn_blocking` (see `storage/fs.rs`): it runs once, at start-up, on a damaged tail.
 async fn truncate(path: &Path, len: u64) -> Result<(), Error> {
-    let owned = path.to_path_buf();
-    glommio::executor()
-        .spawn_blocking(move || {
-            let file = std::fs::OpenOptions::new().write(true).open(&owned)?;
-            file.set_len(len)?;
-            file.sync_all()
-        })
-        .await
-        .map_err(|e| Error::io("truncate", path, &e))
+    let cut = || -> std::io::Result<()> {
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        file.set_len(len)?;
+        file.sync_all()
+    };
+    cut().map_err(|e| Error::io("truncate", path, &e))
 }
