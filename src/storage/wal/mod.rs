@@ -283,6 +283,10 @@ impl Wal {
         fs::create_dir_all(dir)
             .await
             .map_err(|e| Error::io("create dir", dir, &e))?;
+        // A new `wal/` entry must survive power loss too, or so would not the records in it.
+        fs::sync_parent(dir)
+            .await
+            .map_err(|e| Error::io("sync parent dir", dir, &e))?;
         // Harmless if the shard already did it; needed before our first DMA open.
         fs::prime_dma_probe(dir)
             .await
