@@ -38,7 +38,8 @@
 //! the tasks already runnable append first and ride along: N concurrent appenders cause one
 //! fsync, not N (test `group_commit_shares_fsyncs`; 64 appenders × 20 sequential commits: 20).
 //! Measured (release, this VM's ext4 on virtio, shared 2 vCPUs; `throughput_*` test): `Always`,
-//! 64 appenders of 50 KB records: 9–15 k records/s, 460–740 MB/s, 150–240 fsyncs/s.
+//! 64 appenders of 50 KB records: 7–15 k records/s, 370–740 MB/s, 120–240 fsyncs/s (~62
+//! records per fsync; the spread is other builds sharing the disk and CPUs).
 //!
 //! Invariants:
 //! 1. A record is acknowledged (commit returns) only after the bytes of every earlier record are
@@ -282,6 +283,10 @@ impl Wal {
         fs::create_dir_all(dir)
             .await
             .map_err(|e| Error::io("create dir", dir, &e))?;
+        // A new `wal/` entry must survive power loss too, or so would not the records in it.
+        fs::sync_parent(dir)
+            .await
+            .map_err(|e| Error::io("sync parent dir", dir, &e))?;
         // Harmless if the shard already did it; needed before our first DMA open.
         fs::prime_dma_probe(dir)
             .await
