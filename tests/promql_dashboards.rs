@@ -99,6 +99,9 @@ fn vector(server: &Server, query: &str, time_s: i64) -> (String, BTreeMap<String
     (kind, out)
 }
 
+/// (expression, result type, expected label set text → value).
+type Case = (&'static str, &'static str, Vec<(&'static str, f64)>);
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
@@ -111,7 +114,7 @@ fn dashboard_queries_match_hand_derived_values() {
     write_data(&server, base_s * 1000);
     let t = base_s + STEP_S * (SAMPLES - 1); // evaluation time: the last sample, k = 80 (temp cycle at 0)
     let stddev = (2.0f64 / 3.0).sqrt();
-    let cases: Vec<(&str, &str, Vec<(&str, f64)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "up",
             "vector",

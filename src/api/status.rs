@@ -258,6 +258,24 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             "Monthly partitions dropped by retention.",
             |s| s.storage.partitions_dropped,
         ),
+        (
+            "strata_wal_commits_in_flight",
+            "gauge",
+            "WAL commits waiting for their write/fdatasync.",
+            |s| s.storage.wal_commits_in_flight,
+        ),
+        (
+            "strata_flush_in_flight",
+            "gauge",
+            "1 while a flush runs.",
+            |s| s.storage.flush_in_flight,
+        ),
+        (
+            "strata_merge_in_flight",
+            "gauge",
+            "1 while a merge runs.",
+            |s| s.storage.merge_in_flight,
+        ),
     ];
     for &(name, kind, help, get) in storage_metrics {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");

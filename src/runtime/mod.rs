@@ -28,6 +28,8 @@ pub const MESH_CHANNEL_CAPACITY: usize = 1024;
 pub const PREEMPT_TIMER: Duration = Duration::from_millis(2);
 /// An idle shard spins this long before parking: cuts a cross-shard round trip from ~65 µs to ~15 µs.
 pub const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
+/// Longest the shards may take to connect to each other once their storage is open.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Cross-shard waits are polled again this often, to recover from a lost wakeup (see `repoll.rs`).
 pub const CROSS_SHARD_REPOLL: Duration = Duration::from_millis(5);
 
@@ -44,7 +46,7 @@ pub fn run(flags: ServerFlags) -> Result<(), String> {
     let listen = reserve_listen_address(flags.listen)?;
     let flags = Arc::new(flags);
     let mut mesh = mesh::build(shards, MESH_CHANNEL_CAPACITY).into_iter();
-    let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+    let (ready_tx, ready_rx) = mpsc::channel::<shard_main::Startup>();
     let stops = shutdown::install(shards)?;
     let drained = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::with_capacity(shards);
@@ -70,21 +72,7 @@ pub fn run(flags: ServerFlags) -> Result<(), String> {
         handles.push(handle);
     }
     drop(ready_tx);
-    for _ in 0..shards {
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(error),
-            Err(_) => {
-                // A shard died before reporting: executor errors surface only at join (notes/GLOMMIO.md gotcha 9).
-                for handle in handles {
-                    if let Err(error) = handle.join() {
-                        return Err(format!("a shard failed to start: {error}"));
-                    }
-                }
-                return Err("a shard failed to start".to_string());
-            }
-        }
-    }
+    wait_for_shards(&ready_rx, shards, &mut handles)?;
     println!(
         "strata listening on http://{listen} ({shards} shards, data dir {})",
         data_dir.path().display()
@@ -105,6 +93,55 @@ pub fn run(flags: ServerFlags) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// A shard executor's join handle.
+type ShardHandle = glommio::ExecutorJoinHandle<Result<(), String>>;
+
+/// Waits until every shard serves. Opening storage may take long (WAL replay); connecting the
+/// shards to each other must not, so only that phase has a deadline: a rare lost wakeup between
+/// glommio executors can stall it, and exiting with an error beats hanging for ever.
+fn wait_for_shards(
+    ready: &mpsc::Receiver<shard_main::Startup>,
+    shards: usize,
+    handles: &mut Vec<ShardHandle>,
+) -> Result<(), String> {
+    let (mut opened, mut serving) = (0, 0);
+    let mut deadline: Option<std::time::Instant> = None;
+    while serving < shards {
+        let message = match deadline {
+            None => ready
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(at) => ready.recv_timeout(at.saturating_duration_since(std::time::Instant::now())),
+        };
+        match message {
+            Ok(shard_main::Startup::StorageOpen) => {
+                opened += 1;
+                if opened == shards {
+                    deadline = Some(std::time::Instant::now() + STARTUP_TIMEOUT);
+                }
+            }
+            Ok(shard_main::Startup::Ready) => serving += 1,
+            Ok(shard_main::Startup::Failed(error)) => return Err(error),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(format!(
+                    "start-up stalled: the shards did not connect to each other within {}s (a rare lost wakeup between glommio executors); start strata again",
+                    STARTUP_TIMEOUT.as_secs()
+                ));
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // A shard died before reporting: executor errors surface only at join (notes/GLOMMIO.md gotcha 9).
+                for handle in handles.drain(..) {
+                    if let Err(error) = handle.join() {
+                        return Err(format!("a shard failed to start: {error}"));
+                    }
+                }
+                return Err("a shard failed to start".to_string());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks the listen address is free (SO_REUSEPORT would hide a conflict, notes/GLOMMIO.md gotcha 8)

@@ -29,6 +29,17 @@ const RETENTION_CHECK_INTERVAL: Duration = Duration::from_secs(60);
 /// How long shutdown waits for requests in progress to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What a shard reports to the main thread while starting.
+#[derive(Debug)]
+pub enum Startup {
+    /// Its storage is open (WAL replayed); it is about to connect to the other shards.
+    StorageOpen,
+    /// It serves.
+    Ready,
+    /// It cannot start, and why.
+    Failed(String),
+}
+
 /// Everything a shard needs to start.
 pub struct ShardStart {
     /// Its index.
@@ -44,7 +55,7 @@ pub struct ShardStart {
     /// This shard's ends of the channel mesh (taken when the shard connects them).
     pub mesh: Option<MeshEnds>,
     /// Reports start-up success or failure.
-    pub ready: mpsc::Sender<Result<(), String>>,
+    pub ready: mpsc::Sender<Startup>,
     /// Fires on SIGINT/SIGTERM.
     pub stop: oneshot::Receiver<()>,
     /// Shards that have finished serving requests; flushing waits for all.
@@ -57,11 +68,11 @@ pub async fn run(mut start: ShardStart) -> Result<(), String> {
     let mesh = start.mesh.take();
     match open(&start, mesh).await {
         Ok(serving) => {
-            let _ = ready.send(Ok(()));
+            let _ = ready.send(Startup::Ready);
             serve_until_stopped(start, serving).await
         }
         Err(error) => {
-            let _ = ready.send(Err(error.clone()));
+            let _ = ready.send(Startup::Failed(error.clone()));
             Err(error)
         }
     }
@@ -74,6 +85,14 @@ struct Serving {
 
 async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, String> {
     let index = start.index;
+    // A heartbeat keeps the executor from parking for longer than a few ms, so that a lost
+    // cross-executor wakeup (see repoll.rs) is always followed by another look at the tasks.
+    glommio::spawn_local(async {
+        loop {
+            glommio::timer::sleep(CROSS_SHARD_REPOLL).await;
+        }
+    })
+    .detach();
     std::fs::create_dir_all(&start.dir).map_err(|e| {
         format!(
             "cannot create {}: {e}; check --data-dir",
@@ -96,6 +115,7 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
     let storage = Storage::open(&start.dir, options)
         .await
         .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
+    let _ = start.ready.send(Startup::StorageOpen);
     let mesh = mesh.ok_or_else(|| format!("BUG: shard {index} has no mesh ends"))?;
     let (senders, receivers) = mesh.connect().await;
     let listener = TcpListener::bind(start.listen).map_err(|e| {

@@ -42,7 +42,9 @@ impl Storage {
         };
         let rows = Rc::new(std::mem::take(&mut *self.buffer.borrow_mut()));
         self.flushing.borrow_mut().push(rows.clone());
+        self.stats.borrow_mut().flush_in_flight = 1;
         let result = self.flush_rows(&rows).await;
+        self.stats.borrow_mut().flush_in_flight = 0;
         self.flushing.borrow_mut().retain(|r| !Rc::ptr_eq(r, &rows));
         if let Err(error) = result {
             // Nothing of these rows committed: put them back so no acknowledged sample is lost.

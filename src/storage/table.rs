@@ -58,6 +58,12 @@ pub struct StorageStats {
     pub merged_rows: u64,
     /// Partitions dropped by retention.
     pub partitions_dropped: u64,
+    /// WAL commits waiting for their write (and fdatasync) right now.
+    pub wal_commits_in_flight: u64,
+    /// Whether a flush is running right now.
+    pub flush_in_flight: u64,
+    /// Whether a merge is running right now.
+    pub merge_in_flight: u64,
 }
 
 /// What the samples of one selected series look like: labels plus sorted, deduplicated samples.
@@ -180,7 +186,10 @@ impl Storage {
             wal.append(&scratch).map_err(|e| wal_error(&e))?
         };
         let counts = self.ingest(batch, now_ms)?;
-        wal.commit(position).await.map_err(|e| wal_error(&e))?;
+        self.stats.borrow_mut().wal_commits_in_flight += 1;
+        let committed = wal.commit(position).await;
+        self.stats.borrow_mut().wal_commits_in_flight -= 1;
+        committed.map_err(|e| wal_error(&e))?;
         Ok(counts)
     }
 

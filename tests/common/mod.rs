@@ -73,8 +73,22 @@ impl Server {
         Server::start_with_args(data_dir, &args)
     }
 
-    /// Starts strata with exactly these flags plus `--data-dir`.
+    /// Starts strata with exactly these flags plus `--data-dir`. A start that stalls (the known
+    /// rare glommio lost wakeup, which strata reports and exits on) is tried again, at most twice.
     pub fn start_with_args(data_dir: &Path, args: &[&str]) -> Server {
+        for attempt in 0..3 {
+            match Server::try_start(data_dir, args) {
+                Ok(server) => return server,
+                Err(reason) if attempt < 2 && reason.contains("start-up stalled") => {
+                    eprintln!("start attempt {attempt} stalled, starting again: {reason}");
+                }
+                Err(reason) => panic!("{reason}"),
+            }
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    fn try_start(data_dir: &Path, args: &[&str]) -> Result<Server, String> {
         let mut child = Command::new(strata_bin())
             .args(args)
             .arg("--data-dir")
@@ -116,15 +130,15 @@ impl Server {
                 let _ = child.kill();
                 let status = child.wait().ok();
                 let lines: Vec<String> = stderr_rx.try_iter().collect();
-                panic!("strata did not start ({status:?}): {lines:?}");
+                return Err(format!("strata did not start ({status:?}): {lines:?}"));
             }
         };
-        Server {
+        Ok(Server {
             child: Some(child),
             addr,
             data_dir: data_dir.to_path_buf(),
             stderr: stderr_rx,
-        }
+        })
     }
 
     /// Sends SIGTERM and waits (at most 10 s) for a clean exit; returns the status.

@@ -115,7 +115,10 @@ impl Storage {
             SMALL_MERGE_ZSTD_LEVEL
         };
         let parts: Vec<_> = inputs.iter().map(|p| p.part.clone()).collect();
-        let builder = merge_blocks(parts, self.options.dedup_interval_ms, level).await?;
+        self.stats.borrow_mut().merge_in_flight = 1;
+        let built = merge_blocks(parts, self.options.dedup_interval_ms, level).await;
+        self.stats.borrow_mut().merge_in_flight = 0;
+        let builder = built?;
         let replaced: Vec<u64> = inputs.iter().map(|p| p.id).collect();
         drop(inputs);
         let committed = self
