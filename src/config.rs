@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Check this host's limits, CPUs, disk and kernel settings for Strata; non-zero exit on FAIL.
+    CheckHost(crate::check_host::CheckHostArgs),
 }
 
 /// Flags of the server.

@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     strata::logging::init(log::LevelFilter::Info);
     let result = match cli.command {
         None | Some(Command::Serve) => strata::runtime::run(cli.server),
+        Some(Command::CheckHost(args)) => return strata::check_host::run(&args, &cli.server),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
