@@ -172,6 +172,7 @@ fn markdown_has_tables_and_ratios() {
     assert!(md.contains("| `up` | equal | equal | reference |"));
     assert!(md.contains("| `cpu_rate` | n/a | different | reference |"));
     assert!(md.contains("- victoriametrics `cpu_rate`: series count 3 vs 4"));
+    assert!(md.contains("Unsupported by strata (HTTP 400, not implemented yet): `cpu_rate`."));
     assert!(md.contains("![throughput](2026-11-23-quick-test-throughput.svg)"));
     assert!(md.contains("![latency](2026-11-23-quick-test-latency.svg)"));
     assert!(md.contains("- bytes measured after stop"));

@@ -212,6 +212,7 @@ fn run_server(
     );
     let mut server =
         ServerProcess::start(kind, &binary, &args.server_cpus, work_dir.join(kind.name()))?;
+    let version = server.reported_version().unwrap_or(version);
     let ingest_args = IngestArgs {
         file: workload.display().to_string(),
         targets: vec![server.target.clone()],

@@ -226,6 +226,21 @@ impl ServerProcess {
         Ok((response.status, String::from_utf8_lossy(&body).to_string()))
     }
 
+    /// The version the running server reports: `/api/v1/status/buildinfo`, else
+    /// VictoriaMetrics' `vm_app_version` metric.
+    pub fn reported_version(&self) -> Option<String> {
+        let timeout = Duration::from_secs(10);
+        if let Ok((200, body)) = self.get("/api/v1/status/buildinfo", timeout) {
+            let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+            let version = json.pointer("/data/version")?.as_str()?;
+            return Some(version.to_string());
+        }
+        let (_, metrics) = self.get("/metrics", timeout).ok()?;
+        let start = metrics.find("vm_app_version{version=\"")? + "vm_app_version{version=\"".len();
+        let rest = metrics.get(start..)?;
+        Some(rest.get(..rest.find('"')?)?.to_string())
+    }
+
     /// Sends SIGTERM (by PID) and waits for a clean exit; kills after `STOP_TIMEOUT`.
     pub fn stop(&mut self) -> Result<(), BenchError> {
         let Some(mut child) = self.child.take() else {

@@ -171,6 +171,8 @@ fn compare_series(
         let counts = count(candidate.len(), reference.len());
         return Err(format!("{counts}; extra {extra}"));
     }
+    let mut first = None;
+    let (mut differing, mut total) = (0usize, 0usize);
     for (labels, expected) in reference {
         let got = candidate.get(labels).map_or(&[][..], Vec::as_slice);
         if got.len() != expected.len() {
@@ -181,19 +183,24 @@ fn compare_series(
             ));
         }
         for (&(t_expected, v_expected), &(t_got, v_got)) in expected.iter().zip(got) {
-            if (t_expected - t_got).abs() > 1e-6 {
-                return Err(format!(
-                    "{labels}: point at {t_got} instead of {t_expected}"
-                ));
-            }
-            if !almost_equal(v_expected, v_got) {
-                return Err(format!(
-                    "{labels} at {t_expected}: {v_got} instead of {v_expected}"
-                ));
-            }
+            total += 1;
+            let why = if (t_expected - t_got).abs() > 1e-6 {
+                format!("{labels}: point at {t_got} instead of {t_expected}")
+            } else if !almost_equal(v_expected, v_got) {
+                format!("{labels} at {t_expected}: {v_got} instead of {v_expected}")
+            } else {
+                continue;
+            };
+            differing += 1;
+            first.get_or_insert(why);
         }
     }
-    Ok(())
+    match first {
+        None => Ok(()),
+        Some(why) => Err(format!(
+            "{differing} of {total} points differ; first: {why}"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! per query and whether each target's answers match a reference server's
 //! (Prometheus) within promqltest's tolerance (`answer`).
 //!
-//! A 400 that says "not implemented" (Strata while its PromQL engine lands)
+//! A 400 that says "not implemented" or "unsupported" (Strata while its PromQL engine lands)
 //! is recorded as unsupported, not as a failure, so the same command shows
 //! progress as the engine grows.
 
@@ -78,7 +78,11 @@ pub fn percentiles(histogram: &Histogram<u64>) -> Percentiles {
 /// Classifies a non-2xx answer.
 fn failure_status(status: u16, body: &[u8]) -> QueryStatus {
     let text = String::from_utf8_lossy(body.get(..300).unwrap_or(body)).to_string();
-    if status == 400 && text.to_ascii_lowercase().contains("not implemented") {
+    let lower = text.to_ascii_lowercase();
+    let unimplemented = ["not implemented", "unsupported", "implemented so far"]
+        .iter()
+        .any(|phrase| lower.contains(phrase));
+    if status == 400 && unimplemented {
         QueryStatus::Unsupported(text)
     } else {
         QueryStatus::Error(format!("HTTP {status}: {text}"))

@@ -288,6 +288,22 @@ fn write_query_tables(md: &mut String, results: &CompareResults) {
         md.push('\n');
     }
     md.push('\n');
+    for s in &results.servers {
+        let unsupported: Vec<String> = s
+            .queries
+            .iter()
+            .filter(|q| matches!(q.status, results::QueryStatus::Unsupported(_)))
+            .map(|q| format!("`{}`", q.name))
+            .collect();
+        if !unsupported.is_empty() {
+            let _ = writeln!(
+                md,
+                "Unsupported by {} (HTTP 400, not implemented yet): {}.\n",
+                s.name,
+                unsupported.join(", ")
+            );
+        }
+    }
     if !details.is_empty() {
         md.push_str("Differences and errors:\n\n");
         for line in details {
