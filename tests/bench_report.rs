@@ -145,8 +145,8 @@ fn polyline_point_counts(svg: &str) -> Vec<usize> {
                 .split_whitespace()
                 .inspect(|p| {
                     let (x, y) = p.split_once(',').expect("x,y");
-                    assert!(x.parse::<f64>().unwrap().is_finite());
-                    assert!(y.parse::<f64>().unwrap().is_finite());
+                    assert!(x.parse::<f64>().is_ok_and(f64::is_finite), "{p}");
+                    assert!(y.parse::<f64>().is_ok_and(f64::is_finite), "{p}");
                 })
                 .count()
         })
