@@ -29,7 +29,7 @@ pub struct CompareArgs {
     /// Small workload and few repetitions: done in under 5 minutes on 2 cores.
     #[arg(long)]
     pub quick: bool,
-    /// Hosts in the workload [default: 50 with --quick, else 100].
+    /// Hosts in the workload, 137 series each [default: 200 with --quick, else 1000].
     #[arg(long, conflicts_with = "series")]
     pub hosts: Option<u64>,
     /// Target active series (sets hosts).
@@ -124,7 +124,7 @@ fn pin_client(cpus: &str) -> Result<(), BenchError> {
 }
 
 fn gen_args(args: &CompareArgs, out: &Path) -> GenArgs {
-    let default_hosts = if args.quick { 50 } else { 100 };
+    let default_hosts = if args.quick { 200 } else { 1000 };
     let default_scrapes = if args.quick { 60 } else { 120 };
     GenArgs {
         out: out.display().to_string(),
@@ -193,6 +193,8 @@ fn flush_and_merge(server: &ServerProcess) -> Result<(), BenchError> {
 struct ServerRun {
     result: ServerResult,
     outcomes: Vec<QueryOutcome>,
+    /// A line for the report's notes, if this server has something to add.
+    note: Option<String>,
 }
 
 fn run_server(
@@ -247,6 +249,10 @@ fn run_server(
         kind.name()
     );
     let outcomes = query::run_set(&server.target, set, repetitions, TIMEOUT);
+    let snapshot_bytes = match kind {
+        ServerKind::Prometheus => prometheus_snapshot_bytes(&server),
+        _ => None,
+    };
     let peak_rss_bytes = host_metrics::peak_rss_bytes(server.pid());
     eprintln!("compare: stopping {} (pid {})", kind.name(), server.pid());
     server.stop()?;
@@ -261,7 +267,32 @@ fn run_server(
         peak_rss_bytes,
         queries: Vec::new(),
     };
-    Ok(ServerRun { result, outcomes })
+    let note = snapshot_bytes.map(|bytes| {
+        format!(
+            "Prometheus' admin snapshot (its head written as one compacted block, taken before \
+             stop and removed before measuring) is {bytes} bytes = {:.2} bytes/sample: what its \
+             data costs once the head is compacted, which takes 2 h of data to happen by itself.",
+            bytes as f64 / accepted.max(1) as f64
+        )
+    });
+    Ok(ServerRun {
+        result,
+        outcomes,
+        note,
+    })
+}
+
+/// Size of a fresh Prometheus snapshot (`/api/v1/admin/tsdb/snapshot`), which
+/// is then deleted so it does not count in the data directory.
+fn prometheus_snapshot_bytes(server: &ServerProcess) -> Option<u64> {
+    let (status, body) = server.post("/api/v1/admin/tsdb/snapshot", TIMEOUT).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let name = json.pointer("/data/name")?.as_str()?;
+    let snapshots = server.data_dir.join("snapshots");
+    let bytes = host_metrics::dir_bytes(&snapshots.join(name));
+    let _ = std::fs::remove_dir_all(&snapshots);
+    eprintln!("compare: prometheus snapshot {name}: HTTP {status}, {bytes} bytes");
+    Some(bytes)
 }
 
 fn notes() -> Vec<String> {
@@ -368,6 +399,8 @@ fn assemble(
         query::mark_reference(&mut reference_outcomes);
         runs[index].1.outcomes = reference_outcomes;
     }
+    let mut notes = notes();
+    notes.extend(runs.iter().filter_map(|(_, run)| run.note.clone()));
     let servers = runs
         .into_iter()
         .map(|(_, mut run)| {
@@ -394,7 +427,7 @@ fn assemble(
         server_cpus: args.server_cpus.clone(),
         client_cpus: args.client_cpus.clone(),
         query_repetitions: repetitions,
-        notes: notes(),
+        notes,
         servers,
     }
 }

@@ -226,19 +226,34 @@ impl ServerProcess {
         Ok((response.status, String::from_utf8_lossy(&body).to_string()))
     }
 
-    /// The version the running server reports: `/api/v1/status/buildinfo`, else
-    /// VictoriaMetrics' `vm_app_version` metric.
+    /// POSTs an empty body to `path`; the status and the start of the body.
+    pub fn post(&self, path: &str, timeout: Duration) -> Result<(u16, String), BenchError> {
+        let response = HttpConnection::connect(&self.target, timeout)
+            .and_then(|mut conn| conn.post(path, &[], b""))
+            .map_err(|e| self.failed(format!("POST {path}: {e}")))?;
+        let body = String::from_utf8_lossy(&response.body_prefix).to_string();
+        Ok((response.status, body))
+    }
+
+    /// The version the running server reports: Prometheus' `/api/v1/status/buildinfo`,
+    /// VictoriaMetrics' `vm_app_version` metric. Strata's buildinfo names the
+    /// Prometheus version it is compatible with, so it has none here.
     pub fn reported_version(&self) -> Option<String> {
         let timeout = Duration::from_secs(10);
-        if let Ok((200, body)) = self.get("/api/v1/status/buildinfo", timeout) {
-            let json: serde_json::Value = serde_json::from_str(&body).ok()?;
-            let version = json.pointer("/data/version")?.as_str()?;
-            return Some(version.to_string());
+        match self.kind {
+            ServerKind::Strata => None,
+            ServerKind::Prometheus => {
+                let (_, body) = self.get("/api/v1/status/buildinfo", timeout).ok()?;
+                let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+                Some(json.pointer("/data/version")?.as_str()?.to_string())
+            }
+            ServerKind::VictoriaMetrics => {
+                let (_, metrics) = self.get("/metrics", timeout).ok()?;
+                let key = "vm_app_version{version=\"";
+                let rest = metrics.get(metrics.find(key)? + key.len()..)?;
+                Some(rest.get(..rest.find('"')?)?.to_string())
+            }
         }
-        let (_, metrics) = self.get("/metrics", timeout).ok()?;
-        let start = metrics.find("vm_app_version{version=\"")? + "vm_app_version{version=\"".len();
-        let rest = metrics.get(start..)?;
-        Some(rest.get(..rest.find('"')?)?.to_string())
     }
 
     /// Sends SIGTERM (by PID) and waits for a clean exit; kills after `STOP_TIMEOUT`.
