@@ -9,7 +9,6 @@
 mod rules;
 
 use std::fmt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -19,8 +18,9 @@ use crate::config::ServerFlags;
 
 /// glommio refuses to start an executor below this RLIMIT_MEMLOCK (notes/GLOMMIO.md §1).
 pub const MEMLOCK_MIN_BYTES: u64 = 512 << 10;
-/// Locked memory one shard wants as non-root: 3 rings × 10 MiB io_memory + ring memory.
-pub const MEMLOCK_PER_SHARD_BYTES: u64 = 31 << 20;
+/// Locked memory one shard wants as non-root: 3 rings × 10 MiB io_memory + ring memory
+/// (the same figure as `runtime::memlock`).
+pub const MEMLOCK_PER_SHARD_BYTES: u64 = 3 * 10 * 1024 * 1024 + 64 * 1024;
 /// Open files recommended: remote_write connections plus part files per shard.
 pub const NOFILE_RECOMMENDED: u64 = 65_536;
 /// Listen backlog Strata asks for (glommio's `listen(1024)`); the kernel caps it at somaxconn.
@@ -292,9 +292,8 @@ impl HostFacts {
             let mut parts = r.split_whitespace().map(str::parse::<u64>);
             Some((parts.next()?.ok()?, parts.next()?.ok()?))
         });
-        let uid = std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid());
         HostFacts {
-            root: uid == 0,
+            root: crate::sys::is_root(),
             memlock: parse_limit(&limits, "Max locked memory"),
             nofile: parse_limit(&limits, "Max open files"),
             shards: shards.unwrap_or(allowed_cpus.len()).max(1),

@@ -116,11 +116,23 @@ pub fn version(kind: ServerKind, binary: &Path) -> String {
         })
         .unwrap_or_default();
     let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if line.is_empty() {
-        binary.display().to_string()
-    } else {
-        line.trim().chars().take(60).collect()
+    if !line.is_empty() {
+        return line.trim().chars().take(60).collect();
     }
+    package_version(binary).unwrap_or_else(|| binary.display().to_string())
+}
+
+/// `<package> <version>` of the Debian package that installed `binary`, if any.
+fn package_version(binary: &Path) -> Option<String> {
+    let owner = Command::new("dpkg").arg("-S").arg(binary).output().ok()?;
+    let owner = String::from_utf8_lossy(&owner.stdout).to_string();
+    let package = owner.split(':').next()?.trim().to_string();
+    let version = Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}", &package])
+        .output()
+        .ok()?;
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    (!package.is_empty() && !version.is_empty()).then(|| format!("{package} {version}"))
 }
 
 /// A running server. Dropping it kills the process and removes its directory.
@@ -251,7 +263,9 @@ impl ServerProcess {
                 let (_, metrics) = self.get("/metrics", timeout).ok()?;
                 let key = "vm_app_version{version=\"";
                 let rest = metrics.get(metrics.find(key)? + key.len()..)?;
-                Some(rest.get(..rest.find('"')?)?.to_string())
+                let version = rest.get(..rest.find('"')?)?;
+                // Distribution builds may leave the version empty.
+                (!version.is_empty()).then(|| version.to_string())
             }
         }
     }

@@ -202,12 +202,19 @@ fn filesystem(facts: &HostFacts) -> Finding {
         "ext4" | "xfs" if options.contains(&"noatime") => {
             finding("filesystem", Level::Ok, detail, "")
         }
-        "ext4" | "xfs" => finding(
-            "filesystem",
-            Level::Warn,
-            format!("{detail}: reads update access times"),
-            "mount with noatime (fstab: defaults,noatime)",
-        ),
+        "ext4" | "xfs" => {
+            let why = if options.contains(&"relatime") {
+                "relatime still writes an access time once a day per file read"
+            } else {
+                "every read writes an access time"
+            };
+            finding(
+                "filesystem",
+                Level::Warn,
+                format!("{detail}: {why}"),
+                "mount with noatime (fstab: defaults,noatime)",
+            )
+        }
         _ => finding(
             "filesystem",
             Level::Warn,
