@@ -212,3 +212,84 @@ fn write_report_puts_markdown_and_charts_side_by_side() {
     balanced_tags(&svg);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `compare` end to end on a tiny workload with Strata alone: it exits 0,
+/// writes the report under `--out-dir`, and removes its temp directory.
+#[test]
+fn compare_with_strata_alone_writes_a_report_and_cleans_up() {
+    let out_dir = std::env::temp_dir().join(format!("strata-bench-e2e-{}", std::process::id()));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_strata-bench"))
+        .args([
+            "compare",
+            "--servers",
+            "strata",
+            "--strata",
+            env!("CARGO_BIN_EXE_strata"),
+        ])
+        .args(["--hosts", "3", "--scrapes", "12", "--repetitions", "2"])
+        .args([
+            "--server-cpus",
+            "0",
+            "--client-cpus",
+            "0-1",
+            "--workload-name",
+            "e2e",
+        ])
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run strata-bench compare");
+    let work_dir = std::env::temp_dir().join(format!("strata-compare-{}", child.id()));
+    let output = child.wait_with_output().expect("wait for compare");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "compare failed:\n{stderr}");
+    let name = std::fs::read_dir(&out_dir)
+        .expect("out dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .find(|n| n.ends_with("-e2e.md"))
+        .expect("a markdown report");
+    let md = std::fs::read_to_string(out_dir.join(&name)).expect("read report");
+    assert!(md.contains("| strata | strata "), "{md}");
+    assert!(md.contains("| `up` | "), "{md}");
+    assert!(
+        md.contains("| samples/s (higher is better) | n/a | n/a |"),
+        "{md}"
+    );
+    assert!(
+        !work_dir.exists(),
+        "temp dir {} left behind",
+        work_dir.display()
+    );
+    std::fs::remove_dir_all(&out_dir).expect("remove out dir");
+}
+
+/// A server that exits during start-up fails `compare` with its reason, and
+/// the guard still removes the temp directory.
+#[test]
+fn compare_fails_cleanly_when_a_server_does_not_start() {
+    let out_dir =
+        std::env::temp_dir().join(format!("strata-bench-e2e-fail-{}", std::process::id()));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_strata-bench"))
+        .args(["compare", "--servers", "strata", "--strata", "/bin/false"])
+        .args(["--hosts", "1", "--scrapes", "2", "--client-cpus", "0-1"])
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run strata-bench compare");
+    let work_dir = std::env::temp_dir().join(format!("strata-compare-{}", child.id()));
+    let output = child.wait_with_output().expect("wait for compare");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("exited during start-up"), "{stderr}");
+    assert!(
+        !work_dir.exists(),
+        "temp dir {} left behind",
+        work_dir.display()
+    );
+    assert!(!out_dir.exists(), "no report expected");
+}

@@ -210,13 +210,18 @@ fn print_results(targets: &[String], results: &[Vec<QueryResult>]) {
         println!("target {target}");
         for r in results {
             let l = &r.latency_ms;
+            let latency = if r.status == QueryStatus::Ok {
+                format!(
+                    "p50 {:>8.2} ms  p90 {:>8.2} ms  p99 {:>8.2} ms",
+                    l.p50, l.p90, l.p99
+                )
+            } else {
+                format!("{:<44}", "-")
+            };
             println!(
-                "  {:<24} {:<11} p50 {:>8.2} ms  p90 {:>8.2} ms  p99 {:>8.2} ms  answer {}",
+                "  {:<24} {:<11} {latency}  answer {}",
                 r.name,
                 r.status.label(),
-                l.p50,
-                l.p90,
-                l.p99,
                 r.answer.label()
             );
             if let AnswerCheck::Different(why) = &r.answer {
