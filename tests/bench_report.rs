@@ -175,6 +175,9 @@ fn markdown_has_tables_and_ratios() {
     assert!(md.contains("Unsupported by strata (HTTP 400, not implemented yet): `cpu_rate`."));
     assert!(md.contains("![throughput](2026-11-23-quick-test-throughput.svg)"));
     assert!(md.contains("![latency](2026-11-23-quick-test-latency.svg)"));
+    assert!(md.contains(
+        "![query latency](2026-11-23-quick-test-queries.svg)\n\nq1 `up`, q2 `cpu_rate`\n"
+    ));
     assert!(md.contains("- bytes measured after stop"));
 }
 
@@ -198,6 +201,11 @@ fn svgs_are_well_formed_with_one_point_per_interval_or_percentile() {
     for name in ["strata", "victoriametrics", "prometheus", "p99"] {
         assert!(latency.contains(&format!(">{name}</text>")), "{name}");
     }
+    // Strata's unsupported cpu_rate leaves a gap: one single-point polyline for it.
+    let queries = report::query_latency_chart(&results).to_svg();
+    balanced_tags(&queries);
+    assert_eq!(polyline_point_counts(&queries), vec![1, 2, 2]);
+    assert_eq!(queries.matches("<circle").count(), 5);
 }
 
 #[test]
@@ -205,7 +213,13 @@ fn write_report_puts_markdown_and_charts_side_by_side() {
     let dir = std::env::temp_dir().join(format!("strata-bench-report-{}", std::process::id()));
     let paths = report::write_report(&fixed_results(), &dir).expect("write report");
     assert_eq!(paths.markdown, dir.join("2026-11-23-quick-test.md"));
-    for path in [&paths.markdown, &paths.throughput_svg, &paths.latency_svg] {
+    let files = [
+        &paths.markdown,
+        &paths.throughput_svg,
+        &paths.latency_svg,
+        &paths.query_latency_svg,
+    ];
+    for path in files {
         assert!(std::fs::metadata(path).expect("file exists").len() > 100);
     }
     let svg = std::fs::read_to_string(&paths.throughput_svg).unwrap();

@@ -357,10 +357,11 @@ pub fn run(args: &CompareArgs) -> Result<(), BenchError> {
         .map_err(|e| BenchError::io("write report to", &args.out_dir.display().to_string(), e))?;
     println!("{}", report::render_markdown(&results));
     eprintln!(
-        "compare: wrote {}, {} and {}",
+        "compare: wrote {}, {}, {} and {}",
         paths.markdown.display(),
         paths.throughput_svg.display(),
-        paths.latency_svg.display()
+        paths.latency_svg.display(),
+        paths.query_latency_svg.display()
     );
     let differing: Vec<&str> = results
         .servers

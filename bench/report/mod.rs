@@ -30,6 +30,8 @@ pub struct ReportPaths {
     pub throughput_svg: PathBuf,
     /// Ingest latency percentiles per server.
     pub latency_svg: PathBuf,
+    /// Median latency per query per server.
+    pub query_latency_svg: PathBuf,
 }
 
 /// The file-name stem `<date>-<workload>`.
@@ -45,7 +47,12 @@ pub fn write_report(results: &CompareResults, dir: &Path) -> std::io::Result<Rep
         markdown: dir.join(format!("{stem}.md")),
         throughput_svg: dir.join(format!("{stem}-throughput.svg")),
         latency_svg: dir.join(format!("{stem}-latency.svg")),
+        query_latency_svg: dir.join(format!("{stem}-queries.svg")),
     };
+    std::fs::write(
+        &paths.query_latency_svg,
+        query_latency_chart(results).to_svg(),
+    )?;
     std::fs::write(&paths.throughput_svg, throughput_chart(results).to_svg())?;
     std::fs::write(&paths.latency_svg, latency_chart(results).to_svg())?;
     std::fs::write(&paths.markdown, render_markdown(results))?;
@@ -103,6 +110,39 @@ pub fn latency_chart(results: &CompareResults) -> LineChart {
         x_label: "percentile".to_string(),
         y_label: "ms (log scale)".to_string(),
         x_categories: LATENCY_CHART_PERCENTILES.map(String::from).to_vec(),
+        log_y: true,
+        lines,
+    }
+}
+
+/// Median latency of every query per server (log scale; unanswered queries
+/// leave a gap). x positions are query numbers `q1…`, listed under the chart.
+pub fn query_latency_chart(results: &CompareResults) -> LineChart {
+    let lines = results
+        .servers
+        .iter()
+        .map(|server| Line {
+            name: server.name.clone(),
+            points: server
+                .queries
+                .iter()
+                .enumerate()
+                .map(|(index, q)| {
+                    let answered = q.status == results::QueryStatus::Ok;
+                    (
+                        index as f64,
+                        if answered { q.latency_ms.p50 } else { f64::NAN },
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let queries = results.servers.first().map_or(0, |s| s.queries.len());
+    LineChart {
+        title: format!("Query latency p50, {}", results.workload_name),
+        x_label: "query".to_string(),
+        y_label: "ms (log scale)".to_string(),
+        x_categories: (1..=queries).map(|n| format!("q{n}")).collect(),
         log_y: true,
         lines,
     }
@@ -243,6 +283,18 @@ fn write_query_tables(md: &mut String, results: &CompareResults) {
     let Some(first) = results.servers.first() else {
         return;
     };
+    let legend: Vec<String> = first
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(index, q)| format!("q{} `{}`", index + 1, q.name))
+        .collect();
+    let _ = writeln!(
+        md,
+        "![query latency]({}-queries.svg)\n\n{}\n",
+        stem(results),
+        legend.join(", ")
+    );
     md.push_str("## Queries: latency p50 / p99 ms\n\n| query |");
     for s in &results.servers {
         let _ = write!(md, " {} |", s.name);

@@ -23,7 +23,7 @@ const COLOURS: [&str; 6] = [
 pub struct Line {
     /// Legend text.
     pub name: String,
-    /// (x, y) points, in x order.
+    /// (x, y) points, in x order; a non-finite y leaves a gap.
     pub points: Vec<(f64, f64)>,
 }
 
@@ -212,21 +212,36 @@ impl LineChart {
     }
 }
 
+/// Writes a line as one polyline per run of finite points (a NaN y breaks the
+/// line), with a dot on every point so single-point runs show.
 fn write_line(svg: &mut String, scale: &Scale, index: usize, line: &Line) {
     let colour = COLOURS
         .get(index % COLOURS.len())
         .copied()
         .unwrap_or("black");
-    let points: Vec<String> = line
+    for run in line
         .points
-        .iter()
-        .map(|&(x, y)| format!("{:.1},{:.1}", scale.x(x), scale.y(y)))
-        .collect();
-    let _ = writeln!(
-        svg,
-        "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
-        points.join(" ")
-    );
+        .split(|(x, y)| !(x.is_finite() && y.is_finite()))
+        .filter(|run| !run.is_empty())
+    {
+        let points: Vec<String> = run
+            .iter()
+            .map(|&(x, y)| format!("{:.1},{:.1}", scale.x(x), scale.y(y)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+            points.join(" ")
+        );
+        for &(x, y) in run {
+            let _ = writeln!(
+                svg,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>",
+                scale.x(x),
+                scale.y(y)
+            );
+        }
+    }
     let legend_y = TOP + 10.0 + 20.0 * index as f64;
     let legend_x = WIDTH - RIGHT + 15.0;
     let _ = writeln!(
