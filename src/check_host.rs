@@ -198,7 +198,9 @@ pub fn parse_limit(limits: &str, row: &str) -> Limit {
 pub fn find_mount(mountinfo: &str, path: &Path) -> Option<Mount> {
     let mut best: Option<Mount> = None;
     for line in mountinfo.lines() {
-        let (left, right) = line.split_once(" - ")?;
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
         let left: Vec<&str> = left.split(' ').collect();
         let right: Vec<&str> = right.split(' ').collect();
         let (Some(device), Some(point), Some(options)) = (left.get(2), left.get(4), left.get(5))

@@ -31,6 +31,17 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// The 1, 5 and 15 minute load averages from `/proc/loadavg`.
+pub fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    if fields.len() == 3 {
+        fields.join(" / ")
+    } else {
+        "unknown".to_string()
+    }
+}
+
 /// Today's UTC date as `YYYY-MM-DD`.
 pub fn today() -> String {
     let seconds = std::time::SystemTime::now()

@@ -215,33 +215,7 @@ fn run_server(
     let mut server =
         ServerProcess::start(kind, &binary, &args.server_cpus, work_dir.join(kind.name()))?;
     let version = server.reported_version().unwrap_or(version);
-    let ingest_args = IngestArgs {
-        file: workload.display().to_string(),
-        targets: vec![server.target.clone()],
-        connections: args.connections,
-        rate: None,
-        max_seconds: None,
-        max_requests: None,
-        timeout: TIMEOUT,
-        path: "/api/v1/write".to_string(),
-        parallel_targets: false,
-        server_pids: vec![server.pid()],
-        json_out: None,
-    };
-    eprintln!("compare: ingest into {}", kind.name());
-    let report = ingest::run_report(&ingest_args)?;
-    let target = report
-        .targets
-        .first()
-        .ok_or_else(|| BenchError::Failed("ingest returned no target report".to_string()))?;
-    let ingest = ingest_summary(target);
-    eprintln!(
-        "compare: {} accepted {} samples at {:.0}/s, {} failed requests",
-        kind.name(),
-        ingest.samples_accepted,
-        ingest.samples_per_second,
-        ingest.requests_failed
-    );
+    let ingest = ingest_into(args, &server, workload)?;
     flush_and_merge(&server)?;
     eprintln!(
         "compare: {} queries × {repetitions} on {}",
@@ -267,19 +241,54 @@ fn run_server(
         peak_rss_bytes,
         queries: Vec::new(),
     };
-    let note = snapshot_bytes.map(|bytes| {
-        format!(
-            "Prometheus' admin snapshot (its head written as one compacted block, taken before \
-             stop and removed before measuring) is {bytes} bytes = {:.2} bytes/sample: what its \
-             data costs once the head is compacted, which takes 2 h of data to happen by itself.",
-            bytes as f64 / accepted.max(1) as f64
-        )
-    });
     Ok(ServerRun {
         result,
         outcomes,
-        note,
+        note: snapshot_bytes.map(|bytes| snapshot_note(bytes, accepted)),
     })
+}
+
+/// Sends the whole workload to `server` and summarizes the run.
+fn ingest_into(
+    args: &CompareArgs,
+    server: &ServerProcess,
+    workload: &Path,
+) -> Result<IngestSummary, BenchError> {
+    let ingest_args = IngestArgs {
+        file: workload.display().to_string(),
+        targets: vec![server.target.clone()],
+        connections: args.connections,
+        rate: None,
+        max_seconds: None,
+        max_requests: None,
+        timeout: TIMEOUT,
+        path: "/api/v1/write".to_string(),
+        parallel_targets: false,
+        server_pids: vec![server.pid()],
+        json_out: None,
+    };
+    let name = server.kind.name();
+    eprintln!("compare: ingest into {name}");
+    let report = ingest::run_report(&ingest_args)?;
+    let target = report
+        .targets
+        .first()
+        .ok_or_else(|| BenchError::Failed("ingest returned no target report".to_string()))?;
+    let ingest = ingest_summary(target);
+    eprintln!(
+        "compare: {name} accepted {} samples at {:.0}/s, {} failed requests",
+        ingest.samples_accepted, ingest.samples_per_second, ingest.requests_failed
+    );
+    Ok(ingest)
+}
+
+fn snapshot_note(bytes: u64, accepted: u64) -> String {
+    format!(
+        "Prometheus' admin snapshot (its head written as one compacted block, taken before \
+         stop and removed before measuring) is {bytes} bytes = {:.2} bytes/sample: what its \
+         data costs once the head is compacted, which takes 2 h of data to happen by itself.",
+        bytes as f64 / accepted.max(1) as f64
+    )
 }
 
 /// Size of a fresh Prometheus snapshot (`/api/v1/admin/tsdb/snapshot`), which
@@ -401,6 +410,11 @@ fn assemble(
         runs[index].1.outcomes = reference_outcomes;
     }
     let mut notes = notes();
+    notes.push(format!(
+        "Shared 2-vCPU VM: other work may run at the same time, so expect run-to-run noise \
+         (samples/s varied by up to ±30% between runs). Load average at the end: {}.",
+        host_metrics::load_average()
+    ));
     notes.extend(runs.iter().filter_map(|(_, run)| run.note.clone()));
     let servers = runs
         .into_iter()

@@ -283,19 +283,25 @@ fn write_query_tables(md: &mut String, results: &CompareResults) {
     let Some(first) = results.servers.first() else {
         return;
     };
+    write_query_latency_table(md, results, first);
+    write_answer_table(md, results, first);
+}
+
+fn write_query_latency_table(md: &mut String, results: &CompareResults, first: &ServerResult) {
     let legend: Vec<String> = first
         .queries
         .iter()
         .enumerate()
         .map(|(index, q)| format!("q{} `{}`", index + 1, q.name))
         .collect();
+    md.push_str("## Queries: latency p50 / p99 ms\n\n");
     let _ = writeln!(
         md,
         "![query latency]({}-queries.svg)\n\n{}\n",
         stem(results),
         legend.join(", ")
     );
-    md.push_str("## Queries: latency p50 / p99 ms\n\n| query |");
+    md.push_str("| query |");
     for s in &results.servers {
         let _ = write!(md, " {} |", s.name);
     }
@@ -312,6 +318,9 @@ fn write_query_tables(md: &mut String, results: &CompareResults) {
         }
         md.push('\n');
     }
+}
+
+fn write_answer_table(md: &mut String, results: &CompareResults, first: &ServerResult) {
     md.push_str("\n## Answers compared with Prometheus\n\n| query |");
     for s in &results.servers {
         let _ = write!(md, " {} |", s.name);

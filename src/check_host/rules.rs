@@ -384,7 +384,8 @@ mod tests {
                 hard: None
             }
         );
-        let mountinfo = "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n\
+        let mountinfo = "garbage line\n\
+                         27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n\
                          40 27 0:40 / /data rw,noatime - xfs /dev/nvme0n1p1 rw\n";
         let mount = find_mount(mountinfo, std::path::Path::new("/data/strata")).unwrap();
         assert_eq!(
