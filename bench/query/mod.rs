@@ -47,6 +47,15 @@ pub struct QueryArgs {
     pub json_out: Option<String>,
 }
 
+/// One target's results in `--json-out`.
+#[derive(serde::Serialize)]
+struct TargetQueries {
+    /// `host:port`, with ` (reference)` for the reference.
+    target: String,
+    /// Per query, in set order.
+    results: Vec<QueryResult>,
+}
+
 /// One target's answer to one query, before comparison.
 pub struct QueryOutcome {
     /// Status and latency; `answer` is filled in by `check_answers`.
@@ -262,7 +271,15 @@ pub fn run(args: &QueryArgs) -> Result<(), BenchError> {
     }
     print_results(&names, &all);
     if let Some(path) = &args.json_out {
-        let json = serde_json::to_vec_pretty(&all)
+        let by_target: Vec<TargetQueries> = names
+            .iter()
+            .zip(&all)
+            .map(|(target, results)| TargetQueries {
+                target: target.clone(),
+                results: results.clone(),
+            })
+            .collect();
+        let json = serde_json::to_vec_pretty(&by_target)
             .map_err(|e| BenchError::io("encode", path, e.into()))?;
         std::fs::write(path, json).map_err(|e| BenchError::io("write", path, e))?;
     }
