@@ -118,6 +118,9 @@ pub struct HostFacts {
     pub memlock: Limit,
     /// RLIMIT_NOFILE.
     pub nofile: Limit,
+    /// kernel.io_uring_disabled (Linux 6.6+; `None` on older kernels): 0 on, 1 only
+    /// for CAP_SYS_ADMIN or kernel.io_uring_group, 2 off.
+    pub io_uring_disabled: Option<u64>,
     /// CPUs this process may use.
     pub allowed_cpus: Vec<usize>,
     /// CPUs online.
@@ -298,6 +301,7 @@ impl HostFacts {
             root: crate::sys::is_root(),
             memlock: parse_limit(&limits, "Max locked memory"),
             nofile: parse_limit(&limits, "Max open files"),
+            io_uring_disabled: read_number("/proc/sys/kernel/io_uring_disabled"),
             shards: shards.unwrap_or(allowed_cpus.len()).max(1),
             allowed_cpus,
             online_cpus: parse_cpu_list(

@@ -5,7 +5,8 @@
 
 use std::process::{Command, Output};
 
-const CHECKS: [&str; 11] = [
+const CHECKS: [&str; 12] = [
+    "io_uring",
     "memlock",
     "nofile",
     "cpus",

@@ -9,6 +9,7 @@ use super::{
 /// Every check, in the order `tuning/README.md` presents them.
 pub fn evaluate(facts: &HostFacts) -> Vec<Finding> {
     vec![
+        io_uring(facts),
         memlock(facts),
         nofile(facts),
         cpus(facts),
@@ -21,6 +22,44 @@ pub fn evaluate(facts: &HostFacts) -> Vec<Finding> {
         tcp_max_syn_backlog(facts),
         ip_local_port_range(facts),
     ]
+}
+
+fn io_uring(facts: &HostFacts) -> Finding {
+    let fix = "sysctl -w kernel.io_uring_disabled=0 (or 1 with the service user in \
+               kernel.io_uring_group)";
+    match facts.io_uring_disabled {
+        None => finding(
+            "io_uring",
+            Level::Ok,
+            "no kernel.io_uring_disabled (kernel before 6.6): enabled".to_string(),
+            "",
+        ),
+        Some(0) => finding(
+            "io_uring",
+            Level::Ok,
+            "kernel.io_uring_disabled = 0".into(),
+            "",
+        ),
+        Some(1) if facts.root => finding(
+            "io_uring",
+            Level::Ok,
+            "kernel.io_uring_disabled = 1: allowed for root".to_string(),
+            "",
+        ),
+        Some(1) => finding(
+            "io_uring",
+            Level::Warn,
+            "kernel.io_uring_disabled = 1: only root and kernel.io_uring_group may use io_uring"
+                .to_string(),
+            fix,
+        ),
+        Some(value) => finding(
+            "io_uring",
+            Level::Fail,
+            format!("kernel.io_uring_disabled = {value}: io_uring is off, Strata cannot start"),
+            fix,
+        ),
+    }
 }
 
 fn kib(value: Option<u64>) -> String {
@@ -370,6 +409,18 @@ mod tests {
         );
         f.root = true;
         assert_eq!(memlock(&f).level, Level::Ok);
+    }
+
+    #[test]
+    fn io_uring_levels() {
+        let mut f = facts();
+        assert_eq!(io_uring(&f).level, Level::Ok);
+        f.io_uring_disabled = Some(2);
+        assert_eq!(io_uring(&f).level, Level::Fail);
+        f.io_uring_disabled = Some(1);
+        assert_eq!(io_uring(&f).level, Level::Warn);
+        f.root = true;
+        assert_eq!(io_uring(&f).level, Level::Ok);
     }
 
     #[test]
