@@ -43,6 +43,8 @@ enum Command {
     Query(query::QueryArgs),
     /// Run Strata, VictoriaMetrics and Prometheus on one workload and write a report.
     Compare(compare::CompareArgs),
+    /// Render a `compare` report (markdown and charts) again from its results JSON.
+    Report(compare::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Query(args) => query::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Report(args) => compare::rerender(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -218,10 +218,18 @@ fn write_report_puts_markdown_and_charts_side_by_side() {
         &paths.throughput_svg,
         &paths.latency_svg,
         &paths.query_latency_svg,
+        &paths.results_json,
     ];
     for path in files {
         assert!(std::fs::metadata(path).expect("file exists").len() > 100);
     }
+    let json = std::fs::read(&paths.results_json).unwrap();
+    let back: report::results::CompareResults = serde_json::from_slice(&json).unwrap();
+    assert_eq!(back.servers.len(), 3);
+    assert_eq!(
+        report::render_markdown(&back),
+        report::render_markdown(&fixed_results())
+    );
     let svg = std::fs::read_to_string(&paths.throughput_svg).unwrap();
     balanced_tags(&svg);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -74,6 +74,38 @@ pub struct CompareArgs {
     pub workload_name: Option<String>,
 }
 
+/// Flags of `report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Results JSON written by `compare` (`<date>-<workload>.json`).
+    pub results: PathBuf,
+    /// Directory to write the markdown and charts to [default: beside the JSON].
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// Runs `report`: renders a `compare` run's markdown and charts again from its JSON.
+pub fn rerender(args: &ReportArgs) -> Result<(), BenchError> {
+    let name = args.results.display().to_string();
+    let json = std::fs::read(&args.results).map_err(|e| BenchError::io("read", &name, e))?;
+    let results: CompareResults =
+        serde_json::from_slice(&json).map_err(|e| BenchError::Format {
+            path: name.clone(),
+            reason: e.to_string(),
+        })?;
+    let dir = match &args.out_dir {
+        Some(dir) => dir.clone(),
+        None => args
+            .results
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    };
+    let paths = report::write_report(&results, &dir)
+        .map_err(|e| BenchError::io("write report to", &dir.display().to_string(), e))?;
+    eprintln!("report: wrote {}", paths.markdown.display());
+    Ok(())
+}
+
 /// Temp directory of one run, removed on drop (servers remove their own parts first).
 struct WorkDir(PathBuf);
 
@@ -366,11 +398,9 @@ pub fn run(args: &CompareArgs) -> Result<(), BenchError> {
         .map_err(|e| BenchError::io("write report to", &args.out_dir.display().to_string(), e))?;
     println!("{}", report::render_markdown(&results));
     eprintln!(
-        "compare: wrote {}, {}, {} and {}",
+        "compare: wrote {} (charts and {} beside it)",
         paths.markdown.display(),
-        paths.throughput_svg.display(),
-        paths.latency_svg.display(),
-        paths.query_latency_svg.display()
+        paths.results_json.display()
     );
     let differing: Vec<&str> = results
         .servers

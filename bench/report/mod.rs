@@ -1,5 +1,6 @@
-//! The `compare` report: a markdown file with tables and ratios, and two SVG
-//! charts beside it (throughput over time, ingest latency percentiles).
+//! The `compare` report: a markdown file with tables and ratios, three SVG
+//! charts beside it (throughput over time, ingest latency percentiles, query
+//! latency) and the results as JSON.
 //!
 //! Rendering is pure (`render_markdown`, `throughput_chart`, `latency_chart`);
 //! `write_report` only puts the strings into files. Self-contained on purpose:
@@ -32,6 +33,8 @@ pub struct ReportPaths {
     pub latency_svg: PathBuf,
     /// Median latency per query per server.
     pub query_latency_svg: PathBuf,
+    /// The results themselves as JSON, to compare later runs or re-render.
+    pub results_json: PathBuf,
 }
 
 /// The file-name stem `<date>-<workload>`.
@@ -39,7 +42,7 @@ pub fn stem(results: &CompareResults) -> String {
     format!("{}-{}", results.date, results.workload_name)
 }
 
-/// Writes `<dir>/<date>-<workload>.md` and its two charts.
+/// Writes `<dir>/<date>-<workload>.md`, its three charts and the results as JSON.
 pub fn write_report(results: &CompareResults, dir: &Path) -> std::io::Result<ReportPaths> {
     std::fs::create_dir_all(dir)?;
     let stem = stem(results);
@@ -48,7 +51,10 @@ pub fn write_report(results: &CompareResults, dir: &Path) -> std::io::Result<Rep
         throughput_svg: dir.join(format!("{stem}-throughput.svg")),
         latency_svg: dir.join(format!("{stem}-latency.svg")),
         query_latency_svg: dir.join(format!("{stem}-queries.svg")),
+        results_json: dir.join(format!("{stem}.json")),
     };
+    let json = serde_json::to_vec_pretty(results).map_err(std::io::Error::other)?;
+    std::fs::write(&paths.results_json, json)?;
     std::fs::write(
         &paths.query_latency_svg,
         query_latency_chart(results).to_svg(),

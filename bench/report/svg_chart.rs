@@ -61,7 +61,7 @@ fn short_number(value: f64) -> String {
         format!("{:.1}M", value / 1e6)
     } else if magnitude >= 1e3 {
         format!("{:.1}k", value / 1e3)
-    } else if magnitude >= 10.0 || magnitude == 0.0 {
+    } else if magnitude >= 10.0 || value.fract() == 0.0 {
         format!("{value:.0}")
     } else {
         format!("{value:.2}")
