@@ -18,6 +18,8 @@ pub enum BenchError {
         /// The operating system's error.
         source: io::Error,
     },
+    /// The run finished but failed its own check (e.g. wrong query answers).
+    Failed(String),
     /// A workload file is not in the expected format.
     Format {
         /// The file.
@@ -42,6 +44,7 @@ impl fmt::Display for BenchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BenchError::InvalidArgs(reason) => write!(f, "invalid arguments: {reason}"),
+            BenchError::Failed(reason) => f.write_str(reason),
             BenchError::Io { op, path, source } => write!(f, "{op} {path}: {source}"),
             BenchError::Format { path, reason } => {
                 write!(f, "{path} is not a valid workload file: {reason}")

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 /// Largest response head (status line and headers) accepted.
 const MAX_HEAD_BYTES: usize = 64 << 10;
-/// Largest response body accepted: write endpoints answer with a few bytes of text or JSON.
+/// Largest response body accepted from a write: they answer with a few bytes of text or JSON.
 const MAX_BODY_BYTES: usize = 1 << 20;
+/// Largest response body accepted from a GET: query answers can be big.
+const MAX_GET_BODY_BYTES: usize = 512 << 20;
 /// Headers parsed per response.
 const MAX_HEADERS: usize = 64;
 /// Body bytes kept from a response, to show what an error said.
@@ -85,6 +87,8 @@ pub struct HttpConnection {
     host: String,
     out: Vec<u8>,
     input: Vec<u8>,
+    /// Length of the last response's body at the end of `input`.
+    body_len: usize,
 }
 
 impl HttpConnection {
@@ -107,6 +111,7 @@ impl HttpConnection {
             host: target.to_string(),
             out: Vec::new(),
             input: Vec::new(),
+            body_len: 0,
         })
     }
 
@@ -132,10 +137,27 @@ impl HttpConnection {
         self.out.extend_from_slice(b"\r\n");
         self.out.extend_from_slice(body);
         self.stream.write_all(&self.out).map_err(from_io)?;
-        self.read_response()
+        self.read_response(MAX_BODY_BYTES)
+            .map(|(response, _)| response)
     }
 
-    fn read_response(&mut self) -> Result<Response, HttpError> {
+    /// GETs `path` (with its query string) and returns the status and the whole
+    /// body (de-chunked; no content encoding is asked for).
+    pub fn get(&mut self, path: &str) -> Result<(Response, Vec<u8>), HttpError> {
+        self.out.clear();
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host);
+        self.out.extend_from_slice(head.as_bytes());
+        self.stream.write_all(&self.out).map_err(from_io)?;
+        let (response, chunked) = self.read_response(MAX_GET_BODY_BYTES)?;
+        let head_len = self.input.len() - self.body_len;
+        let raw = self.input.get(head_len..).unwrap_or_default();
+        let body = if chunked { dechunk(raw) } else { raw.to_vec() };
+        Ok((response, body))
+    }
+
+    /// Reads one response; returns it and whether its body is chunked. The
+    /// body is the last `body_len` bytes of `input`.
+    fn read_response(&mut self, max_body: usize) -> Result<(Response, bool), HttpError> {
         self.input.clear();
         loop {
             let (head_len, mut response, framing) = match parse_head(&self.input)? {
@@ -148,7 +170,9 @@ impl HttpConnection {
                     continue;
                 }
             };
-            let body_len = self.read_body(head_len, framing)?;
+            let body_len = self.read_body(head_len, framing, max_body)?;
+            self.input.truncate(head_len + body_len);
+            self.body_len = body_len;
             let body = self.input.get(head_len..).unwrap_or_default();
             response.body_prefix = body
                 .iter()
@@ -158,12 +182,17 @@ impl HttpConnection {
             if framing == BodyFraming::UntilClose {
                 response.close = true;
             }
-            return Ok(response);
+            return Ok((response, framing == BodyFraming::Chunked));
         }
     }
 
     /// Reads until the body after `head_len` is complete; returns its length on the wire.
-    fn read_body(&mut self, head_len: usize, framing: BodyFraming) -> Result<usize, HttpError> {
+    fn read_body(
+        &mut self,
+        head_len: usize,
+        framing: BodyFraming,
+        max_body: usize,
+    ) -> Result<usize, HttpError> {
         loop {
             let available = self.input.len() - head_len;
             let done = match framing {
@@ -176,7 +205,7 @@ impl HttpConnection {
             if let Some(len) = done {
                 return Ok(len);
             }
-            if available > MAX_BODY_BYTES {
+            if available > max_body {
                 return Err(HttpError::Protocol("response body too large".into()));
             }
             match (self.fill(), framing) {
@@ -280,7 +309,7 @@ fn chunked_len(body: &[u8]) -> Result<Option<usize>, HttpError> {
                 }
             }
         }
-        if size > MAX_BODY_BYTES {
+        if size > MAX_GET_BODY_BYTES {
             return Err(HttpError::Protocol("chunk too large".into()));
         }
         if body.len() < pos + size + 2 {
@@ -288,6 +317,27 @@ fn chunked_len(body: &[u8]) -> Result<Option<usize>, HttpError> {
         }
         pos += size + 2;
     }
+}
+
+/// The payload of a complete chunked body (sizes, extensions and trailers dropped).
+fn dechunk(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let line = rest.get(..line_end).unwrap_or_default();
+        let size_text = line.split(|b| *b == b';').next().unwrap_or_default();
+        let size_text = std::str::from_utf8(size_text).unwrap_or("").trim();
+        let size = usize::from_str_radix(size_text, 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let data = rest
+            .get(line_end + 2..line_end + 2 + size)
+            .unwrap_or_default();
+        out.extend_from_slice(data);
+        rest = rest.get(line_end + 2 + size + 2..).unwrap_or_default();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -354,6 +404,21 @@ mod tests {
         let sent = String::from_utf8(server.join().unwrap()).unwrap();
         assert!(sent.starts_with("POST /api/v1/write HTTP/1.1\r\n"));
         assert!(sent.contains("Content-Length: 3\r\nContent-Encoding: snappy\r\n\r\nabc"));
+    }
+
+    #[test]
+    fn get_returns_whole_dechunked_bodies() {
+        let (addr, server) = serve(vec![
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n2\r\n\":\r\n2\r\n1}\r\n0\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 5\r\n\r\nnope!",
+        ]);
+        let mut conn = HttpConnection::connect(&addr, Duration::from_secs(5)).unwrap();
+        let (first, body) = conn.get("/api/v1/query?query=up").unwrap();
+        assert_eq!((first.status, body.as_slice()), (200, &b"{\"a\":1}"[..]));
+        let (second, body) = conn.get("/x").unwrap();
+        assert_eq!((second.status, body.as_slice()), (400, &b"nope!"[..]));
+        let sent = String::from_utf8(server.join().unwrap()).unwrap();
+        assert!(sent.starts_with("GET /api/v1/query?query=up HTTP/1.1\r\n"));
     }
 
     #[test]

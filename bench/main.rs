@@ -1,9 +1,13 @@
 //! `strata-bench`: the benchmark harness. `gen` writes a deterministic
 //! remote_write workload file; `ingest` sends it to one or more servers and
-//! reports what they accepted, how fast, and at what latency.
+//! reports what they accepted, how fast, and at what latency; `query` times
+//! the dashboard query set and checks answers against Prometheus; `compare`
+//! runs Strata, VictoriaMetrics and Prometheus on the same workload and writes
+//! a markdown report with SVG charts.
 
 #![deny(unsafe_code)]
 
+mod compare;
 mod cpu_time;
 mod duration_arg;
 mod error;
@@ -11,6 +15,8 @@ mod gen;
 mod http_client;
 mod ingest;
 mod prng;
+mod query;
+mod report;
 mod workload_file;
 mod workload_header;
 
@@ -26,13 +32,19 @@ struct Cli {
     command: Command,
 }
 
-/// One subcommand per harness step; `query` and `compare` will join them.
+/// One subcommand per harness step.
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate a workload file of pre-encoded remote_write requests.
     Gen(gen::GenArgs),
     /// Send a workload file to remote_write targets and report throughput and latency.
     Ingest(ingest::IngestArgs),
+    /// Time the dashboard query set on targets and compare answers with a reference (Prometheus).
+    Query(query::QueryArgs),
+    /// Run Strata, VictoriaMetrics and Prometheus on one workload and write a report.
+    Compare(compare::CompareArgs),
+    /// Render a `compare` report (markdown and charts) again from its results JSON.
+    Report(compare::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +52,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Gen(args) => gen::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Query(args) => query::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Report(args) => compare::rerender(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,6 +34,8 @@ pub enum Command {
         #[arg(long)]
         data_dir: std::path::PathBuf,
     },
+    /// Check this host's limits, CPUs, disk and kernel settings for Strata; non-zero exit on FAIL.
+    CheckHost(crate::check_host::CheckHostArgs),
 }
 
 /// Flags of the server.

@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod check_host;
 pub mod config;
 pub mod duration;
 pub mod encoding;

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
                 println!("restored {} into {}", from.display(), data_dir.display());
             })
         }
+        Some(Command::CheckHost(args)) => return strata::check_host::run(&args, &cli.server),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

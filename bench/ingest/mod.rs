@@ -10,7 +10,7 @@
 mod connection_worker;
 mod live_counters;
 mod pacer;
-mod report;
+pub mod report;
 mod server_cpu;
 mod target_run;
 
@@ -125,6 +125,18 @@ fn job(args: &IngestArgs, workload: &Arc<Workload>, target: &str) -> TargetJob {
 
 /// Runs `ingest` and prints (and optionally writes) the report.
 pub fn run(args: &IngestArgs) -> Result<(), BenchError> {
+    let report = run_report(args)?;
+    report::print_human(&report);
+    if let Some(path) = &args.json_out {
+        let json = serde_json::to_vec_pretty(&report)
+            .map_err(|e| BenchError::io("encode", path, e.into()))?;
+        std::fs::write(path, json).map_err(|e| BenchError::io("write", path, e))?;
+    }
+    Ok(())
+}
+
+/// Runs `ingest` and returns its report (`compare` uses this directly).
+pub fn run_report(args: &IngestArgs) -> Result<IngestReport, BenchError> {
     check(args)?;
     let workload = Arc::new(load(&args.file)?);
     let cpu_before = CpuTime::process();
@@ -161,11 +173,5 @@ pub fn run(args: &IngestArgs) -> Result<(), BenchError> {
         client_cpu_seconds: CpuTime::process().since(&cpu_before).total().as_secs_f64(),
         targets: reports,
     };
-    report::print_human(&report);
-    if let Some(path) = &args.json_out {
-        let json = serde_json::to_vec_pretty(&report)
-            .map_err(|e| BenchError::io("encode", path, e.into()))?;
-        std::fs::write(path, json).map_err(|e| BenchError::io("write", path, e))?;
-    }
-    Ok(())
+    Ok(report)
 }
