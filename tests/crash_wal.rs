@@ -179,7 +179,13 @@ fn sigkill_at_random_moments_loses_no_acknowledged_sample() {
     let server = Server::start(dir.path(), &flags);
     check(&server, &acked, cycles);
     assert!(server.stop().success());
-    println!("{cycles} cycles, {} acknowledged samples, 0 lost, 0 duplicated; kills landing on a WAL write, flush or merge: {landed_on_work}", acked.lock().unwrap().len());
+    // Straight to stderr so that CI's log shows it even though the test passes.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "crash test: {cycles} cycles, {} acknowledged samples, 0 lost, 0 duplicated; kills landing on a WAL write, flush or merge: {landed_on_work}",
+        acked.lock().unwrap().len()
+    );
     assert!(
         landed_on_work * 3 >= cycles,
         "only {landed_on_work} of {cycles} kills landed on work in flight"
