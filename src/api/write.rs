@@ -86,64 +86,38 @@ impl Api {
             },
             _ => ApiError::bad_data(e.to_string()),
         };
-        let (
-            batches,
-            rejection,
-            histograms,
-            exemplars,
-            rejected_series,
-            rejected_samples,
-            v2_written,
-        ) = match proto {
-            WriteProto::V1 => {
-                let mut decoded = decode_with_extra_labels(
-                    body,
-                    self.shards,
-                    flags.max_request_bytes,
-                    &limits,
-                    &extra_labels,
-                )
-                .map_err(too_large)?;
-                self.shard
-                    .remember_metadata(std::mem::take(&mut decoded.metadata));
-                (
-                    decoded.batches,
-                    decoded.first_rejection,
-                    decoded.histograms_dropped,
-                    decoded.exemplars_dropped,
-                    decoded.rejected_series,
-                    decoded.rejected_samples,
-                    None,
-                )
-            }
+        let mut decoded = match proto {
+            WriteProto::V1 => decode_with_extra_labels(
+                body,
+                self.shards,
+                flags.max_request_bytes,
+                &limits,
+                &extra_labels,
+            )
+            .map_err(too_large)?,
             WriteProto::V2 => {
                 if !extra_labels.is_empty() {
                     return Err(ApiError::bad_data(
                         "extra_label is not supported with remote write 2.0 yet",
                     ));
                 }
-                let decoded = decode_v2(body, self.shards, flags.max_request_bytes, &limits)
-                    .map_err(too_large)?;
-                let written = decoded.written();
-                self.shard.remember_metadata(decoded.metadata);
-                (
-                    decoded.batches,
-                    decoded.first_rejection,
-                    decoded.histograms_dropped,
-                    decoded.exemplars_dropped,
-                    decoded.rejected_series,
-                    decoded.rejected_samples,
-                    Some(written),
-                )
+                decode_v2(body, self.shards, flags.max_request_bytes, &limits).map_err(too_large)?
             }
         };
+        let v2_written = (proto == WriteProto::V2).then(|| decoded.written());
+        self.shard
+            .remember_metadata(std::mem::take(&mut decoded.metadata));
+        let (rejected_series, rejected_samples) =
+            (decoded.rejected_series, decoded.rejected_samples);
         {
             let mut metrics = self.shard.front_metrics.borrow_mut();
-            metrics.histograms_dropped += histograms;
-            metrics.exemplars_dropped += exemplars;
+            metrics.histograms_dropped += decoded.histograms_dropped;
+            metrics.exemplars_dropped += decoded.exemplars_dropped;
             metrics.invalid_series += rejected_series;
             metrics.invalid_samples += rejected_samples;
         }
+        let rejection = decoded.first_rejection.take();
+        let batches = std::mem::take(&mut decoded.batches);
         self.ingest_batches(batches).await?;
         if let Some(first) = rejection {
             return Err(ApiError::bad_data(format!(

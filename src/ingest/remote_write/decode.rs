@@ -92,16 +92,7 @@ pub fn decode_with_extra_labels(
     limits: &LabelLimits,
     extra_labels: &[(String, String)],
 ) -> Result<Decoded, DecodeError> {
-    let size = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
-    if size > max_bytes {
-        return Err(DecodeError::TooLarge {
-            size,
-            limit: max_bytes,
-        });
-    }
-    let raw = snap::raw::Decoder::new()
-        .decompress_vec(body)
-        .map_err(|e| DecodeError::Snappy(e.to_string()))?;
+    let raw = decompress_snappy(body, max_bytes)?;
     let mut router = Router::new(shards, limits);
     let mut merged: Vec<(&[u8], &[u8])> = Vec::new();
     walk_write_request(&raw, |series| {
@@ -138,6 +129,20 @@ pub fn decode_with_extra_labels(
     router.decoded.metadata =
         read_metadata(&raw).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     Ok(router.decoded)
+}
+
+/// Decompresses a snappy block, refusing one that would exceed `max_bytes`.
+pub fn decompress_snappy(body: &[u8], max_bytes: usize) -> Result<Vec<u8>, DecodeError> {
+    let size = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
+    if size > max_bytes {
+        return Err(DecodeError::TooLarge {
+            size,
+            limit: max_bytes,
+        });
+    }
+    snap::raw::Decoder::new()
+        .decompress_vec(body)
+        .map_err(|e| DecodeError::Snappy(e.to_string()))
 }
 
 /// Validates every series of a prost-decoded request and copies it into its owner's batch.
@@ -187,6 +192,18 @@ impl<'l> Router<'l> {
         }
     }
 
+    /// Counts a series (of `count` samples) as rejected; the first rejection is kept for the response.
+    pub fn reject(&mut self, labels: &[(&[u8], &[u8])], reason: &str, count: usize) {
+        if count == 0 {
+            return;
+        }
+        self.decoded.rejected_series += 1;
+        self.decoded.rejected_samples += count as u64;
+        self.decoded
+            .first_rejection
+            .get_or_insert_with(|| format!("invalid series {}: {reason}", describe(labels)));
+    }
+
     /// Routes one series (labels as sent, `count` samples); an invalid series is counted and reported.
     pub fn route(
         &mut self,
@@ -198,11 +215,7 @@ impl<'l> Router<'l> {
             return;
         }
         if let Err(reason) = sorted_valid_order(labels, self.limits, &mut self.order) {
-            self.decoded.rejected_series += 1;
-            self.decoded.rejected_samples += count as u64;
-            self.decoded
-                .first_rejection
-                .get_or_insert_with(|| format!("invalid series {}: {reason}", describe(labels)));
+            self.reject(labels, &reason, count);
             return;
         }
         self.canonical.clear();

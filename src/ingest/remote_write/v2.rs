@@ -17,12 +17,11 @@ use std::fmt;
 use bytes::Bytes;
 use prost::Message;
 
-use super::decode::{describe, sorted_valid_order, DecodeError, LabelLimits};
+use super::decode::{
+    decompress_snappy, sorted_valid_order, DecodeError, Decoded, LabelLimits, Router,
+};
 use super::v2_proto::{Metadata, Request, TimeSeries};
 use crate::ingest::prometheus_text::{FamilyMetadata, Metadata as MetadataMap, MetricType};
-use crate::ingest::shard_sink::owner_shard;
-use crate::ingest::IngestBatch;
-use crate::model::labels::encode_canonical_label;
 use crate::model::METRIC_NAME_LABEL;
 
 /// Most metric families whose metadata one request may record: bounds memory.
@@ -79,26 +78,8 @@ impl WriteProto {
     }
 }
 
-/// The result of decoding one 2.0 request.
-#[derive(Debug, Default)]
-pub struct DecodedV2 {
-    /// One batch per shard.
-    pub batches: Vec<IngestBatch>,
-    /// Float samples kept: `X-Prometheus-Remote-Write-Samples-Written`.
-    pub samples: u64,
-    /// Series rejected (bad references or labels).
-    pub rejected_series: u64,
-    /// Samples of rejected series.
-    pub rejected_samples: u64,
-    /// The first rejection's message, naming the series.
-    pub first_rejection: Option<String>,
-    /// Native histogram samples dropped (not stored yet).
-    pub histograms_dropped: u64,
-    /// Exemplars dropped (not stored).
-    pub exemplars_dropped: u64,
-    /// Type, help and unit by metric name, from series that carried them.
-    pub metadata: MetadataMap,
-}
+/// The result of decoding one 2.0 request: the same shape as a 1.0 request's.
+pub type DecodedV2 = Decoded;
 
 /// The counts of the three `X-Prometheus-Remote-Write-*-Written` response headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +92,8 @@ pub struct WrittenCounts {
     pub exemplars: u64,
 }
 
-impl DecodedV2 {
-    /// What the response headers should report.
+impl Decoded {
+    /// What the 2.0 response headers should report.
     pub fn written(&self) -> WrittenCounts {
         WrittenCounts {
             samples: self.samples,
@@ -129,67 +110,41 @@ pub fn decode_v2(
     max_bytes: usize,
     limits: &LabelLimits,
 ) -> Result<DecodedV2, DecodeError> {
-    let size = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
-    if size > max_bytes {
-        return Err(DecodeError::TooLarge {
-            size,
-            limit: max_bytes,
-        });
-    }
-    let raw = snap::raw::Decoder::new()
-        .decompress_vec(body)
-        .map_err(|e| DecodeError::Snappy(e.to_string()))?;
+    let raw = decompress_snappy(body, max_bytes)?;
     let request =
         Request::decode(Bytes::from(raw)).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     Ok(split_v2_by_shard(&request, shards, limits))
 }
 
-/// Resolves, validates and routes every series of a decoded request.
+/// Resolves every series' label references, then validates and routes it like a 1.0 series.
 pub fn split_v2_by_shard(request: &Request, shards: usize, limits: &LabelLimits) -> DecodedV2 {
-    let mut decoded = DecodedV2 {
-        batches: vec![IngestBatch::default(); shards.max(1)],
-        ..Default::default()
-    };
+    let mut router = Router::new(shards, limits);
     let mut labels: Vec<(&[u8], &[u8])> = Vec::new();
     let mut order: Vec<usize> = Vec::new();
-    let mut canonical: Vec<u8> = Vec::new();
     for series in &request.timeseries {
-        decoded.histograms_dropped += series.histograms.len() as u64;
-        decoded.exemplars_dropped += series.exemplars.len() as u64;
-        let checked = resolve_labels(&request.symbols, &series.labels_refs, &mut labels)
-            .and_then(|()| sorted_valid_order(&labels, limits, &mut order));
-        if let Err(reason) = checked {
-            if !series.samples.is_empty() {
-                decoded.rejected_series += 1;
-                decoded.rejected_samples += series.samples.len() as u64;
-                decoded.first_rejection.get_or_insert_with(|| {
-                    format!("invalid series {}: {reason}", describe(&labels))
-                });
-            }
+        router.decoded.histograms_dropped += series.histograms.len() as u64;
+        router.decoded.exemplars_dropped += series.exemplars.len() as u64;
+        let samples = series.samples.len();
+        if let Err(reason) = resolve_labels(&request.symbols, &series.labels_refs, &mut labels) {
+            router.reject(&labels, &reason, samples);
             continue;
         }
-        record_metadata(&request.symbols, series, &labels, &mut decoded.metadata);
-        if series.samples.is_empty() {
-            continue;
+        // Metadata is kept from valid series, with or without samples.
+        if sorted_valid_order(&labels, limits, &mut order).is_ok() {
+            record_metadata(
+                &request.symbols,
+                series,
+                &labels,
+                &mut router.decoded.metadata,
+            );
         }
-        canonical.clear();
-        for &i in &order {
-            if let Some(&(name, value)) = labels.get(i) {
-                encode_canonical_label(name, value, &mut canonical);
-            }
-        }
-        let shard = owner_shard(&canonical, decoded.batches.len());
-        let Some(batch) = decoded.batches.get_mut(shard) else {
-            continue;
-        };
-        batch.labels.extend_from_slice(&canonical);
-        for sample in &series.samples {
-            batch.push_sample(sample.timestamp, sample.value);
-        }
-        batch.end_series();
-        decoded.samples += series.samples.len() as u64;
+        router.route(
+            &labels,
+            series.samples.iter().map(|s| (s.timestamp, s.value)),
+            samples,
+        );
     }
-    decoded
+    router.decoded
 }
 
 /// Fills `labels` with the (name, value) pairs that `refs` point at.
