@@ -388,15 +388,6 @@ impl Storage {
         stats.buffered_rows = self.buffer.borrow().len() as u64;
     }
 
-    /// Live parts per partition (for tests and `/metrics`).
-    pub fn parts_per_partition(&self) -> Vec<(String, usize)> {
-        self.partitions
-            .borrow()
-            .iter()
-            .map(|(k, p)| (k.to_string(), p.parts.len()))
-            .collect()
-    }
-
     /// Deletes retired parts that no query holds any more.
     pub(crate) async fn delete_retired(&self) {
         let free: Vec<Rc<Part>> = {
