@@ -4,6 +4,7 @@
 //! is persisted as a series log (`series_log.rs`) that start-up reads back. The
 //! mergeset index replaces it.
 
+pub mod mergeset;
 pub mod search;
 pub mod series_log;
 pub mod tsid;
