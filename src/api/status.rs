@@ -283,6 +283,7 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {}", get(s));
         }
     }
+    render_index_metrics(&mut out, stats);
     let _ = writeln!(out, "# HELP strata_rows_rejected_total Samples rejected on ingest, by reason.\n# TYPE strata_rows_rejected_total counter");
     let too_new: u64 = stats.iter().map(|s| s.storage.rows_too_new).sum();
     let too_old: u64 = stats.iter().map(|s| s.storage.rows_too_old).sum();
@@ -339,4 +340,94 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
         crate::sys::resident_bytes()
     );
     out
+}
+
+/// The series index's gauges and its caches' hit/miss counters, per shard.
+fn render_index_metrics(out: &mut String, stats: &[ShardStats]) {
+    type IndexSpec = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn(&ShardStats) -> u64,
+    );
+    let gauges: &[IndexSpec] = &[
+        (
+            "strata_index_parts",
+            "gauge",
+            "Series index parts on disk.",
+            |s| s.storage.index.table.file_parts,
+        ),
+        (
+            "strata_index_items",
+            "gauge",
+            "Items in the series index's parts on disk.",
+            |s| s.storage.index.table.file_items,
+        ),
+        (
+            "strata_index_recent_items",
+            "gauge",
+            "Series index items in memory, not yet in a part on disk.",
+            |s| s.storage.index.table.pending_items + s.storage.index.table.memory_items,
+        ),
+        (
+            "strata_index_merges_total",
+            "counter",
+            "Series index part merges.",
+            |s| s.storage.index.table.merges,
+        ),
+        (
+            "strata_index_metaindex_bytes",
+            "gauge",
+            "Bytes of series index metaindex rows held in memory.",
+            |s| s.storage.index.table.metaindex_bytes,
+        ),
+        (
+            "strata_series_created_total",
+            "counter",
+            "Series registered since start.",
+            |s| s.storage.index.series_created,
+        ),
+        (
+            "strata_series_deleted_total",
+            "counter",
+            "Series deleted since start.",
+            |s| s.storage.index.series_deleted,
+        ),
+    ];
+    for &(name, kind, help, get) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (shard, s) in stats.iter().enumerate() {
+            let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {}", get(s));
+        }
+    }
+    type CacheGet = fn(&ShardStats) -> crate::index::mergeset::block_cache::CacheStats;
+    let caches: [(&str, CacheGet); 6] = [
+        ("index_name_to_tsid", |s| s.storage.index.name_cache),
+        ("index_metric_id_to_name", |s| s.storage.index.labels_cache),
+        ("index_day_metric_id", |s| s.storage.index.day_cache),
+        ("index_selector", |s| s.storage.index.selector_cache),
+        ("index_blocks", |s| s.storage.index.table.index_cache),
+        ("index_item_blocks", |s| s.storage.index.table.item_cache),
+    ];
+    let _ = writeln!(out, "# HELP strata_cache_requests_total Cache lookups, by cache and result.\n# TYPE strata_cache_requests_total counter");
+    for (cache, get) in caches {
+        for (shard, s) in stats.iter().enumerate() {
+            let c = get(s);
+            let _ = writeln!(out, "strata_cache_requests_total{{cache=\"{cache}\",result=\"hit\",shard=\"{shard}\"}} {}", c.hits);
+            let _ = writeln!(out, "strata_cache_requests_total{{cache=\"{cache}\",result=\"miss\",shard=\"{shard}\"}} {}", c.misses);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP strata_cache_bytes Bytes held by a cache.\n# TYPE strata_cache_bytes gauge"
+    );
+    for (cache, get) in caches {
+        for (shard, s) in stats.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "strata_cache_bytes{{cache=\"{cache}\",shard=\"{shard}\"}} {}",
+                get(s).bytes
+            );
+        }
+    }
 }

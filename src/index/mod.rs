@@ -1,240 +1,433 @@
-//! The per-shard series index: label set → series, label pair → series, and series search.
+//! The per-shard series index on a mergeset table (DESIGN.md "Index"): label set → TSID for
+//! ingest, label pair → metric ids for search (globally and per day), metric id → labels.
 //!
-//! This is the server issue's simple index: the whole registry lives in memory and
-//! is persisted as a series log (`series_log.rs`) that start-up reads back. The
-//! mergeset index replaces it.
+//! Nothing is loaded whole at start-up: the table keeps only its parts' metaindex in memory
+//! and reads blocks through bounded caches; the deleted-id set (small) is the exception.
+//!
+//! Durability: items added by ingest become durable at the next [`Index::flush`], which the
+//! storage runs before the data parts that reference them commit. Until then the WAL, which
+//! carries every row's labels, re-registers the series on replay.
 
+pub mod bounded_cache;
+pub mod item;
 pub mod mergeset;
+pub mod regex_literal;
 pub mod search;
 pub mod series_log;
 pub mod tsid;
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+#[cfg(test)]
+mod search_tests;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::io;
+use std::path::Path;
+use std::rc::Rc;
 
 use ahash::RandomState;
 
-use crate::model::Labels;
+use self::bounded_cache::BoundedCache;
+use self::mergeset::block_cache::CacheStats;
+use self::mergeset::{Table, TableOptions, TableStats};
+use crate::model::labels::canonical_pairs;
+use crate::model::{Labels, Matcher};
 pub use tsid::Tsid;
 
-/// A hasher for keys that are already uniform 64-bit hashes.
-#[derive(Default)]
-pub struct IdentityHasher(u64);
+/// Queries spanning at most this many days use the per-day index; longer ones the global one.
+pub const MAX_DAYS_PER_DAY_SEARCH: i64 = 40;
 
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// Memory budgets of an index's caches.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexOptions {
+    /// label set → TSID, for ingest.
+    pub name_cache_bytes: usize,
+    /// metric id → labels, for answering searches.
+    pub labels_cache_bytes: usize,
+    /// (day, metric id) pairs already in the per-day index.
+    pub day_cache_bytes: usize,
+    /// selector → metric ids, per day.
+    pub selector_cache_bytes: usize,
+    /// The mergeset's block caches.
+    pub table: TableOptions,
+}
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions {
+            name_cache_bytes: 64 << 20,
+            labels_cache_bytes: 32 << 20,
+            day_cache_bytes: 16 << 20,
+            selector_cache_bytes: 8 << 20,
+            table: TableOptions::default(),
         }
     }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
 }
 
-/// A position in the shard's series table.
-pub type SeriesRef = u32;
-
-/// One registered series.
-#[derive(Debug, Clone)]
-pub struct SeriesEntry {
-    /// Its storage id.
-    pub tsid: Tsid,
-    /// Its labels.
-    pub labels: Labels,
-    /// Earliest sample timestamp seen (ms); `i64::MAX` before any sample.
-    pub min_timestamp_ms: i64,
-    /// Latest sample timestamp seen (ms); `i64::MIN` before any sample.
-    pub max_timestamp_ms: i64,
+/// Counters of an index for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexStats {
+    /// Series registered by this process.
+    pub series_created: u64,
+    /// Series deleted by this process.
+    pub series_deleted: u64,
+    /// The mergeset.
+    pub table: TableStats,
+    /// label set → TSID cache.
+    pub name_cache: CacheStats,
+    /// metric id → labels cache.
+    pub labels_cache: CacheStats,
+    /// (day, metric id) cache.
+    pub day_cache: CacheStats,
+    /// selector → metric ids cache.
+    pub selector_cache: CacheStats,
 }
 
-/// label value → series holding it, ascending.
-pub type ValuePostings = HashMap<Box<str>, Vec<SeriesRef>, RandomState>;
+type IdCache<K, V> = BoundedCache<K, V, RandomState>;
 
-/// The in-memory registry of a shard's series with its postings.
-#[derive(Default)]
+/// A cached ingest lookup: the series' canonical labels (to confirm the hash) and TSID.
+type NameEntry = Rc<(Box<[u8]>, Tsid)>;
+/// A cached search result: the index generation it was computed at, and the ids.
+type SelectorEntry = (u64, Rc<Vec<u64>>);
+
+/// A shard's series index.
 pub struct Index {
-    series: Vec<SeriesEntry>,
-    /// Canonical label encoding of each series, by reference.
-    canonical: Vec<Box<[u8]>>,
-    /// xxh3 of the canonical labels → the first series with that hash. The hash comes with the
-    /// ingest batch (the front computed it to route the series), so ingest hashes labels once.
-    by_hash: HashMap<u64, SeriesRef, BuildHasherDefault<IdentityHasher>>,
-    /// Series whose hash collides with an earlier one (64-bit xxh3: practically never).
-    collided: HashMap<Box<[u8]>, SeriesRef, RandomState>,
-    by_metric_id: HashMap<u64, SeriesRef, RandomState>,
-    /// label name → label value → series holding that pair, ascending.
-    postings: HashMap<Box<str>, ValuePostings, RandomState>,
-    next_metric_id: u64,
-    /// Series registered since the last series-log write.
-    unpersisted: Vec<SeriesRef>,
+    table: Table,
+    /// xxh3 of the canonical labels (the front computed it to route) → series.
+    names: IdCache<u64, NameEntry>,
+    labels: IdCache<u64, Rc<Labels>>,
+    days: IdCache<(u32, u64), ()>,
+    selectors: IdCache<(String, Option<u32>), SelectorEntry>,
+    deleted: RefCell<HashSet<u64, RandomState>>,
+    /// Bumped whenever the answer of a search may change (new series, new day entries, deletes).
+    generation: Cell<u64>,
+    next_metric_id: Cell<u64>,
+    series_created: Cell<u64>,
+    series_deleted: Cell<u64>,
+    scratch: RefCell<Vec<u8>>,
 }
 
 impl Index {
-    /// An empty index whose first metric id is 1.
-    pub fn new() -> Self {
-        Index {
-            next_metric_id: 1,
-            ..Default::default()
+    /// Opens (or creates) the index under `dir`.
+    pub async fn open(dir: &Path, options: IndexOptions) -> io::Result<Index> {
+        let table = Table::open(dir, options.table).await?;
+        let mut deleted = HashSet::default();
+        table
+            .scan_prefix(&[item::DELETED_METRIC_ID], |it| {
+                if let Some(id) = it.get(1..).and_then(mergeset::codec::be_u64) {
+                    deleted.insert(id);
+                }
+                true
+            })
+            .await?;
+        // Metric ids only need to be unique within the shard: nanoseconds at start-up leave room
+        // for a billion new series a second before a restart could reuse one (as VictoriaMetrics).
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+        Ok(Index {
+            table,
+            names: BoundedCache::new(options.name_cache_bytes),
+            labels: BoundedCache::new(options.labels_cache_bytes),
+            days: BoundedCache::new(options.day_cache_bytes),
+            selectors: BoundedCache::new(options.selector_cache_bytes),
+            deleted: RefCell::new(deleted),
+            generation: Cell::new(0),
+            next_metric_id: Cell::new(now_ns),
+            series_created: Cell::new(0),
+            series_deleted: Cell::new(0),
+            scratch: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// The series with these canonical labels (whose xxh3 is `hash`), if registered and not deleted.
+    pub async fn lookup(&self, hash: u64, canonical: &[u8]) -> io::Result<Option<Tsid>> {
+        if let Some(entry) = self.names.get(&hash, name_entry_bytes) {
+            if *entry.0 == *canonical {
+                return Ok(Some(entry.1));
+            }
         }
-    }
-
-    /// Number of series.
-    pub fn len(&self) -> usize {
-        self.series.len()
-    }
-
-    /// Whether no series is registered.
-    pub fn is_empty(&self) -> bool {
-        self.series.is_empty()
-    }
-
-    /// The series at `series`.
-    pub fn entry(&self, series: SeriesRef) -> Option<&SeriesEntry> {
-        self.series.get(series as usize)
-    }
-
-    /// Every series, by reference order.
-    pub fn entries(&self) -> &[SeriesEntry] {
-        &self.series
-    }
-
-    /// The series with this canonical label encoding, if registered.
-    pub fn lookup(&self, canonical: &[u8]) -> Option<SeriesRef> {
-        self.lookup_hashed(xxhash_rust::xxh3::xxh3_64(canonical), canonical)
-    }
-
-    /// [`lookup`](Self::lookup) with the canonical encoding's xxh3 already known.
-    pub fn lookup_hashed(&self, hash: u64, canonical: &[u8]) -> Option<SeriesRef> {
-        let first = *self.by_hash.get(&hash)?;
-        if self
-            .canonical
-            .get(first as usize)
-            .is_some_and(|c| **c == *canonical)
+        let mut prefix = Vec::new();
+        item::name_prefix(&mut prefix, canonical);
+        let mut found = None;
         {
-            return Some(first);
+            // Items of series registered since the last cache rotation may still be pending
+            // (unsorted); they are all in the name cache, so the sealed layers suffice here.
+            let mut cursor = self.table.cursor_sealed();
+            cursor.seek(&prefix).await?;
+            while let Some(it) = cursor.current() {
+                if !it.starts_with(&prefix) {
+                    break;
+                }
+                if let Some(tsid) = item::tsid_after(prefix.len(), it) {
+                    if !self.is_deleted(tsid.metric_id) {
+                        found = Some(tsid);
+                        break;
+                    }
+                }
+                cursor.next().await?;
+            }
         }
-        self.collided.get(canonical).copied()
+        if let Some(tsid) = found {
+            self.remember_name(hash, canonical, tsid);
+        }
+        Ok(found)
     }
 
-    /// The series with this metric id.
-    pub fn by_metric_id(&self, metric_id: u64) -> Option<SeriesRef> {
-        self.by_metric_id.get(&metric_id).copied()
+    fn remember_name(&self, hash: u64, canonical: &[u8], tsid: Tsid) {
+        let entry: NameEntry = Rc::new((canonical.into(), tsid));
+        let bytes = name_entry_bytes(&entry);
+        if self.names.insert_rotating(hash, entry, bytes) {
+            // Entries dropped by this rotation were inserted before the previous one, when the
+            // pending items were sealed: `lookup` finds them in the sealed layers.
+            self.table.seal();
+        }
     }
 
     /// Registers a new series (the caller checked [`lookup`](Self::lookup) first).
-    pub fn register(&mut self, canonical: &[u8], labels: Labels) -> SeriesRef {
-        self.register_hashed(xxhash_rust::xxh3::xxh3_64(canonical), canonical, labels)
+    pub fn register(&self, hash: u64, canonical: &[u8], labels: &Labels) -> Tsid {
+        let metric_id = self.next_metric_id.get();
+        self.next_metric_id.set(metric_id + 1);
+        let tsid = Tsid::new(labels, metric_id);
+        self.add_series_items(hash, canonical, labels, tsid);
+        tsid
     }
 
-    /// [`register`](Self::register) with the canonical encoding's xxh3 already known.
-    pub fn register_hashed(&mut self, hash: u64, canonical: &[u8], labels: Labels) -> SeriesRef {
-        let metric_id = self.next_metric_id;
-        self.next_metric_id += 1;
-        let tsid = Tsid::new(&labels, metric_id);
-        let series = self.insert(hash, tsid, canonical, labels);
-        self.unpersisted.push(series);
-        series
-    }
-
-    /// Adds a series read back from the series log.
-    pub fn restore(&mut self, tsid: Tsid, canonical: &[u8], labels: Labels) {
+    /// Adds a series with a known TSID (imported from the interim index's series logs).
+    pub async fn import(&self, canonical: &[u8], labels: &Labels, tsid: Tsid) -> io::Result<()> {
         let hash = xxhash_rust::xxh3::xxh3_64(canonical);
-        if self.lookup_hashed(hash, canonical).is_some() {
+        if self.lookup(hash, canonical).await?.is_none() {
+            self.add_series_items(hash, canonical, labels, tsid);
+        }
+        Ok(())
+    }
+
+    fn add_series_items(&self, hash: u64, canonical: &[u8], labels: &Labels, tsid: Tsid) {
+        let metric_id = tsid.metric_id;
+        let mut it = self.scratch.borrow_mut();
+        item::name_prefix(&mut it, canonical);
+        tsid.encode(&mut it);
+        self.table.add(&it);
+        for label in labels {
+            item::tag_item(
+                &mut it,
+                None,
+                label.name.as_bytes(),
+                label.value.as_bytes(),
+                metric_id,
+            );
+            self.table.add(&it);
+        }
+        item::metric_id_prefix(&mut it, item::METRIC_ID_TO_TSID, metric_id);
+        tsid.encode(&mut it);
+        self.table.add(&it);
+        item::metric_id_prefix(&mut it, item::METRIC_ID_TO_NAME, metric_id);
+        it.extend_from_slice(canonical);
+        self.table.add(&it);
+        drop(it);
+        self.remember_name(hash, canonical, tsid);
+        self.series_created.set(self.series_created.get() + 1);
+        self.generation.set(self.generation.get() + 1);
+    }
+
+    /// Records that series `tsid` (with these canonical labels) has samples on `day`.
+    pub fn note_day(&self, tsid: &Tsid, canonical: &[u8], day: u32) {
+        let key = (day, tsid.metric_id);
+        if self.days.get(&key, |_| DAY_ENTRY_BYTES).is_some() {
             return;
         }
-        self.next_metric_id = self.next_metric_id.max(tsid.metric_id + 1);
-        self.insert(hash, tsid, canonical, labels);
+        let mut it = self.scratch.borrow_mut();
+        item::day_prefix(&mut it, day);
+        it.extend_from_slice(&tsid.metric_id.to_be_bytes());
+        self.table.add(&it);
+        for (name, value) in canonical_pairs(canonical).flatten() {
+            item::tag_item(&mut it, Some(day), name, value, tsid.metric_id);
+            self.table.add(&it);
+        }
+        drop(it);
+        self.days.insert(key, (), DAY_ENTRY_BYTES);
+        self.generation.set(self.generation.get() + 1);
     }
 
-    fn insert(&mut self, hash: u64, tsid: Tsid, canonical: &[u8], labels: Labels) -> SeriesRef {
-        let series = SeriesRef::try_from(self.series.len()).unwrap_or(SeriesRef::MAX);
-        assert!(
-            series != SeriesRef::MAX,
-            "BUG: more than 2^32 series on one shard"
-        );
-        for label in &labels {
-            self.postings
-                .entry(label.name.as_str().into())
-                .or_default()
-                .entry(label.value.as_str().into())
-                .or_default()
-                .push(series);
-        }
-        match self.by_hash.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.collided.insert(canonical.into(), series);
+    /// Metric ids of the series matching `matchers` with samples in `[min_ms, max_ms]` (at day
+    /// granularity; the global index, with every series, for ranges over
+    /// [`MAX_DAYS_PER_DAY_SEARCH`] days), ascending, deleted ones removed.
+    pub async fn search(
+        &self,
+        matchers: &[Matcher],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> io::Result<Vec<u64>> {
+        let days = days_of(min_ms, max_ms);
+        let mut result: Vec<u64> = Vec::new();
+        match days {
+            Some((first, last)) => {
+                for day in first..=last {
+                    let ids = self.search_cached(matchers, Some(day)).await?;
+                    result = search::union(&result, &ids);
+                }
             }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(series);
+            None => result = self.search_cached(matchers, None).await?.to_vec(),
+        }
+        let deleted = self.deleted.borrow();
+        if !deleted.is_empty() {
+            result.retain(|id| !deleted.contains(id));
+        }
+        Ok(result)
+    }
+
+    async fn search_cached(
+        &self,
+        matchers: &[Matcher],
+        day: Option<u32>,
+    ) -> io::Result<Rc<Vec<u64>>> {
+        let key = (selector_key(matchers), day);
+        let generation = self.generation.get();
+        if let Some((at, ids)) = self.selectors.get(&key, |(_, ids)| ids.len() * 8 + 64) {
+            if at == generation {
+                return Ok(ids);
             }
         }
-        self.canonical.push(canonical.into());
-        self.by_metric_id.insert(tsid.metric_id, series);
-        self.series.push(SeriesEntry {
-            tsid,
-            labels,
-            min_timestamp_ms: i64::MAX,
-            max_timestamp_ms: i64::MIN,
-        });
-        series
-    }
-
-    /// Widens a series' known time range to include `timestamp_ms`.
-    pub fn note_timestamp(&mut self, series: SeriesRef, timestamp_ms: i64) {
-        if let Some(entry) = self.series.get_mut(series as usize) {
-            entry.min_timestamp_ms = entry.min_timestamp_ms.min(timestamp_ms);
-            entry.max_timestamp_ms = entry.max_timestamp_ms.max(timestamp_ms);
+        let ids = Rc::new(search::select(&self.table, day, matchers).await?);
+        if self.generation.get() == generation {
+            let bytes = ids.len() * 8 + key.0.len() + 64;
+            self.selectors.insert(key, (generation, ids.clone()), bytes);
         }
+        Ok(ids)
     }
 
-    /// Takes the series registered since the last call, for the series log.
-    pub fn take_unpersisted(&mut self) -> Vec<SeriesRef> {
-        std::mem::take(&mut self.unpersisted)
+    /// The TSID and labels of each metric id (ids without a name item are skipped).
+    pub async fn series_of(&self, ids: &[u64]) -> io::Result<Vec<(Tsid, Rc<Labels>)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut missing: Vec<u64> = Vec::new();
+        for &id in ids {
+            match self.labels.get(&id, labels_bytes) {
+                Some(labels) => out.push((Tsid::new(&labels, id), labels)),
+                None => missing.push(id),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        missing.sort_unstable();
+        let mut cursor = self.table.cursor();
+        let mut prefix = Vec::new();
+        for (n, &id) in missing.iter().enumerate() {
+            item::metric_id_prefix(&mut prefix, item::METRIC_ID_TO_NAME, id);
+            cursor.seek(&prefix).await?;
+            let Some(it) = cursor.current().filter(|it| it.starts_with(&prefix)) else {
+                continue;
+            };
+            let canonical = it.get(prefix.len()..).unwrap_or_default();
+            let labels = Labels::decode_canonical(canonical).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "index {}: metric id {id} has corrupt labels",
+                        self.table.dir().display()
+                    ),
+                )
+            })?;
+            let labels = Rc::new(labels);
+            self.labels
+                .insert(id, labels.clone(), labels_bytes(&labels));
+            out.push((Tsid::new(&labels, id), labels));
+            if n % 1024 == 1023 {
+                glommio::yield_if_needed().await;
+            }
+        }
+        Ok(out)
     }
 
-    /// Puts back series whose log write failed, so the next flush retries them.
-    pub fn return_unpersisted(&mut self, mut series: Vec<SeriesRef>) {
-        series.append(&mut self.unpersisted);
-        self.unpersisted = series;
+    /// Marks series deleted: they vanish from every search at once; a later write of the same
+    /// labels registers a new series.
+    pub fn delete(&self, ids: &[u64]) {
+        let mut it = Vec::new();
+        let mut deleted = self.deleted.borrow_mut();
+        for &id in ids {
+            if deleted.insert(id) {
+                item::metric_id_prefix(&mut it, item::DELETED_METRIC_ID, id);
+                self.table.add(&it);
+                self.series_deleted.set(self.series_deleted.get() + 1);
+            }
+        }
+        drop(deleted);
+        // The name cache may point at deleted series; clearing it requires the pending items be
+        // sealed (see `remember_name`).
+        self.table.seal();
+        self.names.clear();
+        self.labels.clear();
+        self.generation.set(self.generation.get() + 1);
     }
 
-    /// The values of label `name` and the series holding each.
-    pub fn values_of(&self, name: &str) -> Option<&ValuePostings> {
-        self.postings.get(name)
+    /// Whether a metric id was deleted.
+    pub fn is_deleted(&self, id: u64) -> bool {
+        self.deleted.borrow().contains(&id)
     }
 
-    /// All label names with their value maps.
-    pub fn label_names(&self) -> impl Iterator<Item = &str> {
-        self.postings.keys().map(|k| &**k)
+    /// Makes every item added so far durable.
+    pub async fn flush(&self) -> io::Result<()> {
+        self.table.flush().await
+    }
+
+    /// Runs one background merge of the index's parts if one is due.
+    pub async fn merge_step(&self) -> io::Result<bool> {
+        self.table.merge_step().await
+    }
+
+    /// Merges every part into one.
+    pub async fn merge_all(&self) -> io::Result<()> {
+        self.table.merge_all().await
+    }
+
+    /// The mergeset (snapshots, label scans).
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> IndexStats {
+        IndexStats {
+            series_created: self.series_created.get(),
+            series_deleted: self.series_deleted.get(),
+            table: self.table.stats(),
+            name_cache: self.names.stats(),
+            labels_cache: self.labels.stats(),
+            day_cache: self.days.stats(),
+            selector_cache: self.selectors.stats(),
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colliding_hashes_still_find_the_right_series() {
-        let mut index = Index::new();
-        let a = Labels::from_pairs([("__name__", "a")]);
-        let b = Labels::from_pairs([("__name__", "b")]);
-        let (ca, cb) = (a.to_canonical(), b.to_canonical());
-        let sa = index.register_hashed(42, &ca, a);
-        let sb = index.register_hashed(42, &cb, b);
-        assert_ne!(sa, sb);
-        assert_eq!(index.lookup_hashed(42, &ca), Some(sa));
-        assert_eq!(index.lookup_hashed(42, &cb), Some(sb));
-        assert_eq!(index.lookup_hashed(43, &ca), None);
-        assert_eq!(
-            index.lookup(&ca),
-            None,
-            "registered under a fake hash, so the real one misses"
-        );
+/// The first and last day of `[min_ms, max_ms]` when short enough for the per-day index.
+pub fn days_of(min_ms: i64, max_ms: i64) -> Option<(u32, u32)> {
+    if min_ms > max_ms || min_ms < 0 {
+        return None;
     }
+    let (first, last) = (min_ms / item::DAY_MS, max_ms / item::DAY_MS);
+    if last - first >= MAX_DAYS_PER_DAY_SEARCH {
+        return None;
+    }
+    Some((item::day_of(min_ms), item::day_of(max_ms)))
+}
+
+/// A selector's cache key: matchers in a canonical order.
+fn selector_key(matchers: &[Matcher]) -> String {
+    let mut parts: Vec<String> = matchers.iter().map(ToString::to_string).collect();
+    parts.sort();
+    parts.join(",")
+}
+
+const DAY_ENTRY_BYTES: usize = 32;
+
+fn name_entry_bytes(entry: &NameEntry) -> usize {
+    entry.0.len() + 96
+}
+
+fn labels_bytes(labels: &Rc<Labels>) -> usize {
+    labels
+        .iter()
+        .map(|l| l.name.len() + l.value.len() + 48)
+        .sum::<usize>()
+        + 64
 }

@@ -1,85 +1,220 @@
-//! Series search: label matchers → the set of series they select, with Prometheus' semantics.
+//! Series search: label matchers → the metric ids they select, with Prometheus' semantics.
 //!
-//! A matcher that does not match the empty string selects exactly the series that
-//! have the label with a matching value: the union of those values' postings.
-//! Such sets are intersected, smallest first. A matcher that matches the empty
-//! string also selects series lacking the label, so it can only remove series:
-//! those having the label with a non-matching value. With no matcher of the
-//! first kind the search starts from all series.
+//! A matcher that does not match the empty string selects exactly the series that have the
+//! label with a matching value: a union of tag items. `=` reads one pair's items, a regex that
+//! is a literal alternation reads one pair per alternative, one with a literal prefix reads only
+//! the values under it; other regexes read all the label's values, testing each once. Such
+//! sets are intersected, cheapest first. A matcher that matches the empty string also selects
+//! series lacking the label, so it can only remove series: those having the label with a
+//! non-matching value. With no matcher of the first kind the search starts from all series
+//! (of the day, for the per-day index).
 
-use super::{Index, SeriesRef};
+use std::io;
+
+use super::item;
+use super::mergeset::Table;
+use super::regex_literal::{literal_alternation, literal_prefix};
 use crate::model::{MatchOp, Matcher};
 
-/// The series selected by all `matchers`, ascending, restricted to series with samples overlapping `[min_ms, max_ms]`.
-pub fn select(index: &Index, matchers: &[Matcher], min_ms: i64, max_ms: i64) -> Vec<SeriesRef> {
-    let mut positive: Vec<Vec<SeriesRef>> = Vec::new();
-    let mut negative: Vec<&Matcher> = Vec::new();
-    for matcher in matchers {
-        if matcher.matches_empty() {
-            negative.push(matcher);
-        } else {
-            positive.push(postings_for(index, matcher));
+/// Which values of a label to read, cheapest first.
+enum Values<'a> {
+    /// Exactly these.
+    Exact(Vec<String>),
+    /// Those under a prefix that pass the test.
+    Prefix(String, &'a dyn Fn(&str) -> bool),
+    /// All, each tested.
+    All(&'a dyn Fn(&str) -> bool),
+}
+
+impl Values<'_> {
+    fn cost(&self) -> u8 {
+        match self {
+            Values::Exact(_) => 0,
+            Values::Prefix(..) => 1,
+            Values::All(_) => 2,
         }
     }
-    positive.sort_by_key(Vec::len);
-    let mut result: Vec<SeriesRef> = match positive.split_first() {
-        Some((first, rest)) => {
-            let mut acc = first.clone();
-            for set in rest {
-                acc = intersect(&acc, set);
-                if acc.is_empty() {
-                    break;
+}
+
+/// The values whose series a matcher selects (positive) or excludes (matches the empty
+/// string); `test` is `matches` for the first, its negation for the second.
+fn plan<'a>(matcher: &'a Matcher, test: &'a dyn Fn(&str) -> bool) -> Values<'a> {
+    let (op, value) = (matcher.op, matcher.value.as_str());
+    let positive = !matcher.matches_empty();
+    match (op, positive) {
+        (MatchOp::Equal, true) | (MatchOp::NotEqual, false) => Values::Exact(vec![value.into()]),
+        (MatchOp::RegexMatch, true) | (MatchOp::RegexNoMatch, false) => {
+            match literal_alternation(value) {
+                Some(values) => Values::Exact(values),
+                None => {
+                    let prefix = literal_prefix(value);
+                    if prefix.is_empty() {
+                        Values::All(test)
+                    } else {
+                        Values::Prefix(prefix, test)
+                    }
                 }
             }
-            acc
         }
-        None => (0..index.len() as SeriesRef).collect(),
-    };
-    for matcher in negative {
-        let Some(values) = index.values_of(&matcher.name) else {
-            continue;
-        };
-        let mut excluded: Vec<SeriesRef> = Vec::new();
-        for (value, series) in values {
-            if !matcher.matches(value) {
-                excluded.extend_from_slice(series);
+        _ => Values::All(test),
+    }
+}
+
+/// Metric ids of series having `name` with a value in `values` (sorted, unique).
+async fn ids_with_values(
+    table: &Table,
+    day: Option<u32>,
+    name: &str,
+    values: &Values<'_>,
+) -> io::Result<Vec<u64>> {
+    let mut ids = Vec::new();
+    let mut prefix = Vec::new();
+    match values {
+        Values::Exact(list) => {
+            for value in list {
+                if value.is_empty() {
+                    // A label with an empty value is the same as no label (Prometheus).
+                    continue;
+                }
+                item::tag_pair_prefix(&mut prefix, day, name.as_bytes(), value.as_bytes());
+                let start = prefix.len();
+                table
+                    .scan_prefix(&prefix, |it| {
+                        ids.extend(item::metric_ids(it.get(start..).unwrap_or_default()));
+                        true
+                    })
+                    .await?;
             }
         }
-        if !excluded.is_empty() {
-            excluded.sort_unstable();
-            result = subtract(&result, &excluded);
+        Values::Prefix(_, test) | Values::All(test) => {
+            let value_prefix = match values {
+                Values::Prefix(p, _) => p.as_str(),
+                _ => "",
+            };
+            item::tag_name_prefix(&mut prefix, day, name.as_bytes());
+            let values_start = prefix.len();
+            item::put_escaped_open(&mut prefix, value_prefix.as_bytes());
+            // Consecutive items share a value: test each value once.
+            let mut last_value: Vec<u8> = Vec::new();
+            let mut last_verdict = false;
+            let mut have_last = false;
+            table
+                .scan_prefix(&prefix, |it| {
+                    let rest = it.get(values_start..).unwrap_or_default();
+                    let Some(end) = rest.iter().position(|&b| b == 0) else {
+                        return true;
+                    };
+                    let raw = rest.get(..end).unwrap_or_default();
+                    if !have_last || raw != last_value.as_slice() {
+                        last_value.clear();
+                        last_value.extend_from_slice(raw);
+                        have_last = true;
+                        let mut escaped = raw.to_vec();
+                        escaped.push(0);
+                        last_verdict = match item::get_escaped(&escaped) {
+                            Some((value, _)) => {
+                                !value.is_empty() && test(&String::from_utf8_lossy(&value))
+                            }
+                            None => false,
+                        };
+                    }
+                    if last_verdict {
+                        ids.extend(item::metric_ids(rest.get(end + 1..).unwrap_or_default()));
+                    }
+                    true
+                })
+                .await?;
         }
     }
-    result.retain(|&s| {
-        index
-            .entry(s)
-            .is_some_and(|e| e.min_timestamp_ms <= max_ms && e.max_timestamp_ms >= min_ms)
-    });
-    result
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
-fn postings_for(index: &Index, matcher: &Matcher) -> Vec<SeriesRef> {
-    let Some(values) = index.values_of(&matcher.name) else {
-        return Vec::new();
+/// Every metric id of the index (global) or of one day.
+pub async fn all_ids(table: &Table, day: Option<u32>) -> io::Result<Vec<u64>> {
+    let mut prefix = Vec::new();
+    match day {
+        None => prefix.push(item::METRIC_ID_TO_TSID),
+        Some(day) => item::day_prefix(&mut prefix, day),
+    }
+    let start = prefix.len();
+    let mut ids = Vec::new();
+    table
+        .scan_prefix(&prefix, |it| {
+            if let Some(id) = it
+                .get(start..start + 8)
+                .and_then(super::mergeset::codec::be_u64)
+            {
+                ids.push(id);
+            }
+            true
+        })
+        .await?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// A test of one label value.
+type ValueTest<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+
+/// The metric ids selected by all `matchers` (before removing deleted ones), ascending.
+pub async fn select(table: &Table, day: Option<u32>, matchers: &[Matcher]) -> io::Result<Vec<u64>> {
+    let tests: Vec<ValueTest<'_>> = matchers
+        .iter()
+        .map(|m| -> Box<dyn Fn(&str) -> bool + '_> {
+            if m.matches_empty() {
+                Box::new(move |v: &str| !m.matches(v))
+            } else {
+                Box::new(move |v: &str| m.matches(v))
+            }
+        })
+        .collect();
+    let mut positive: Vec<(&Matcher, Values<'_>)> = Vec::new();
+    let mut negative: Vec<(&Matcher, Values<'_>)> = Vec::new();
+    for (matcher, test) in matchers.iter().zip(&tests) {
+        if matcher.op == MatchOp::RegexMatch && matcher.value == ".*" {
+            // Matches every value and absence: selects everything, excludes nothing.
+            continue;
+        }
+        let values = plan(matcher, test.as_ref());
+        if matcher.matches_empty() {
+            negative.push((matcher, values));
+        } else {
+            positive.push((matcher, values));
+        }
+    }
+    positive.sort_by_key(|(_, v)| v.cost());
+    let mut result: Option<Vec<u64>> = None;
+    for (matcher, values) in &positive {
+        let ids = ids_with_values(table, day, &matcher.name, values).await?;
+        let next = match result {
+            None => ids,
+            Some(acc) => intersect(&acc, &ids),
+        };
+        let empty = next.is_empty();
+        result = Some(next);
+        if empty {
+            return Ok(Vec::new());
+        }
+    }
+    let mut result = match result {
+        Some(r) => r,
+        None => all_ids(table, day).await?,
     };
-    if matcher.op == MatchOp::Equal {
-        return values
-            .get(matcher.value.as_str())
-            .cloned()
-            .unwrap_or_default();
-    }
-    let mut union: Vec<SeriesRef> = Vec::new();
-    for (value, series) in values {
-        if matcher.matches(value) {
-            union.extend_from_slice(series);
+    for (matcher, values) in &negative {
+        if result.is_empty() {
+            break;
         }
+        let excluded = ids_with_values(table, day, &matcher.name, values).await?;
+        result = subtract(&result, &excluded);
     }
-    union.sort_unstable();
-    union.dedup();
-    union
+    Ok(result)
 }
 
-fn intersect(a: &[SeriesRef], b: &[SeriesRef]) -> Vec<SeriesRef> {
+/// Sorted intersection.
+pub fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
     let mut out = Vec::with_capacity(a.len().min(b.len()));
     let (mut i, mut j) = (0, 0);
     while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
@@ -96,7 +231,8 @@ fn intersect(a: &[SeriesRef], b: &[SeriesRef]) -> Vec<SeriesRef> {
     out
 }
 
-fn subtract(a: &[SeriesRef], b: &[SeriesRef]) -> Vec<SeriesRef> {
+/// Sorted difference `a - b`.
+pub fn subtract(a: &[u64], b: &[u64]) -> Vec<u64> {
     let mut out = Vec::with_capacity(a.len());
     let mut j = 0;
     for &x in a {
@@ -110,75 +246,12 @@ fn subtract(a: &[SeriesRef], b: &[SeriesRef]) -> Vec<SeriesRef> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Labels;
-
-    fn index_of(series: &[&[(&str, &str)]]) -> Index {
-        let mut index = Index::new();
-        for pairs in series {
-            let labels = Labels::from_pairs(pairs.iter().copied());
-            let s = index.register(&labels.to_canonical(), labels);
-            index.note_timestamp(s, 0);
-        }
-        index
-    }
-
-    fn m(name: &str, op: MatchOp, value: &str) -> Matcher {
-        Matcher::new(op, name, value).unwrap()
-    }
-
-    /// Every matcher kind against a brute-force scan of the same series.
-    #[test]
-    fn agrees_with_brute_force() {
-        let series: Vec<&[(&str, &str)]> = vec![
-            &[("__name__", "a"), ("job", "x")],
-            &[("__name__", "a"), ("job", "y"), ("env", "")],
-            &[("__name__", "a")],
-            &[("__name__", "b"), ("job", "x"), ("env", "prod")],
-            &[("__name__", "b"), ("env", "dev")],
-        ];
-        let index = index_of(&series);
-        let cases = vec![
-            vec![m("__name__", MatchOp::Equal, "a")],
-            vec![m("job", MatchOp::NotEqual, "x")],
-            vec![m("job", MatchOp::Equal, "")],
-            vec![m("job", MatchOp::NotEqual, "")],
-            vec![m("job", MatchOp::RegexMatch, ".*")],
-            vec![m("job", MatchOp::RegexMatch, ".+")],
-            vec![m("job", MatchOp::RegexMatch, "")],
-            vec![m("job", MatchOp::RegexNoMatch, "x|y")],
-            vec![
-                m("__name__", MatchOp::RegexMatch, "a|b"),
-                m("env", MatchOp::RegexNoMatch, "pro.*"),
-            ],
-            vec![
-                m("__name__", MatchOp::Equal, "b"),
-                m("job", MatchOp::Equal, "x"),
-            ],
-            vec![m("nope", MatchOp::Equal, "")],
-            vec![m("nope", MatchOp::Equal, "z")],
-        ];
-        for matchers in cases {
-            let got = select(&index, &matchers, i64::MIN, i64::MAX);
-            let want: Vec<SeriesRef> = index
-                .entries()
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| matchers.iter().all(|m| m.matches(e.labels.get(&m.name))))
-                .map(|(i, _)| i as SeriesRef)
-                .collect();
-            assert_eq!(got, want, "{matchers:?}");
-        }
-    }
-
-    #[test]
-    fn time_range_filters_series() {
-        let mut index = index_of(&[&[("__name__", "a")]]);
-        index.note_timestamp(0, 100);
-        let all = [m("__name__", MatchOp::Equal, "a")];
-        assert_eq!(select(&index, &all, 50, 60), vec![0]);
-        assert!(select(&index, &all, 101, 200).is_empty());
-    }
+/// Sorted union.
+pub fn union(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    out.extend_from_slice(a);
+    out.extend_from_slice(b);
+    out.sort_unstable();
+    out.dedup();
+    out
 }

@@ -112,7 +112,9 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
         retention_ms: start.flags.retention.as_millis() as i64,
         dedup_interval_ms: start.flags.dedup_min_scrape_interval.as_millis() as i64,
     };
-    let storage = Storage::open(&start.dir, options)
+    // Re-polled: opening reads index and WAL files, and a rare lost wakeup in glommio 0.9 left
+    // a start parked in io_uring with both shards idle (caught under gdb in tests/ecosystem_api).
+    let storage = repoll(CROSS_SHARD_REPOLL, Storage::open(&start.dir, options))
         .await
         .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
     let _ = start.ready.send(Startup::StorageOpen);
@@ -236,6 +238,9 @@ fn spawn_merger(
             }
             if let Err(error) = storage.merge_pending().await {
                 log::error!("shard {index}: merge failed, its inputs stay live: {error}");
+            }
+            if let Err(error) = storage.merge_index().await {
+                log::error!("shard {index}: index merge failed, its inputs stay live: {error}");
             }
             glommio::timer::sleep(Duration::from_millis(500)).await;
         }

@@ -98,6 +98,17 @@ impl Shard {
         }
     }
 
+    /// The value, or `None` with the error logged (the reply types of these requests carry no error).
+    fn or_log<T>(&self, result: std::io::Result<T>, what: &str) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                log::error!("shard {}: {what} failed: {error}", self.index);
+                None
+            }
+        }
+    }
+
     /// Answers one request; the reply goes through the request's channel.
     pub async fn handle(&self, request: ShardRequest) {
         match request {
@@ -108,30 +119,30 @@ impl Shard {
                 let _ = reply.send(self.fetch(&requests).await);
             }
             ShardRequest::Series { request, reply } => {
-                let _ = reply.send(self.storage.series(
-                    &request.selectors,
-                    request.start_ms,
-                    request.end_ms,
-                ));
+                let series = self
+                    .storage
+                    .series(&request.selectors, request.start_ms, request.end_ms)
+                    .await;
+                let series = self.or_log(series, "series").unwrap_or_default();
+                let _ = reply.send(series.into_iter().map(Rc::unwrap_or_clone).collect());
             }
             ShardRequest::LabelNames { request, reply } => {
-                let _ = reply.send(self.storage.label_names(
-                    &request.selectors,
-                    request.start_ms,
-                    request.end_ms,
-                ));
+                let names = self
+                    .storage
+                    .label_names(&request.selectors, request.start_ms, request.end_ms)
+                    .await;
+                let _ = reply.send(self.or_log(names, "label names").unwrap_or_default());
             }
             ShardRequest::LabelValues {
                 name,
                 request,
                 reply,
             } => {
-                let _ = reply.send(self.storage.label_values(
-                    &name,
-                    &request.selectors,
-                    request.start_ms,
-                    request.end_ms,
-                ));
+                let values = self
+                    .storage
+                    .label_values(&name, &request.selectors, request.start_ms, request.end_ms)
+                    .await;
+                let _ = reply.send(self.or_log(values, "label values").unwrap_or_default());
             }
             ShardRequest::Export { request, reply } => {
                 let _ = reply.send(self.export(&request).await);

@@ -9,7 +9,7 @@ use super::part::builder::PartBuilder;
 use super::part::Part;
 use super::partition::{part_name, LivePart, PartitionKey};
 use super::table::{BufferedRow, Storage};
-use crate::index::{series_log, Tsid};
+use crate::index::Tsid;
 
 /// zstd level of blocks in flushed parts: fast, since flushes run on the ingest core.
 pub const FLUSH_ZSTD_LEVEL: i32 = 1;
@@ -67,7 +67,9 @@ impl Storage {
     }
 
     async fn flush_rows(&self, rows: &[BufferedRow]) -> io::Result<()> {
-        self.write_series_log().await?;
+        // Index items of the series these rows reference become durable first (with their
+        // data, never after it): once the parts commit, the WAL that could re-create them goes.
+        self.index.flush().await?;
         if rows.is_empty() {
             return Ok(());
         }
@@ -80,7 +82,7 @@ impl Storage {
         }
         for (key, mut rows) in by_partition {
             // Stable: equal (series, time) keep arrival order, and the last one wins below.
-            rows.sort_by_key(|r| (r.series, r.timestamp_ms));
+            rows.sort_by_key(|r| (r.tsid, r.timestamp_ms));
             glommio::yield_if_needed().await;
             let builder = self.build_flush_part(&rows).await;
             self.commit_part(Commit {
@@ -94,24 +96,18 @@ impl Storage {
         Ok(())
     }
 
-    /// Encodes rows sorted by (series, time) into a part, series in TSID order.
+    /// Encodes rows sorted by (TSID, time) into a part.
     async fn build_flush_part(&self, rows: &[BufferedRow]) -> PartBuilder {
         // Runs of one series: (tsid, start, end).
         let mut runs: Vec<(Tsid, usize, usize)> = Vec::new();
-        {
-            let index = self.index.borrow();
-            let mut start = 0;
-            while let Some(first) = rows.get(start) {
-                let len = rows.get(start..).map_or(0, |r| {
-                    r.iter().take_while(|x| x.series == first.series).count()
-                });
-                if let Some(entry) = index.entry(first.series) {
-                    runs.push((entry.tsid, start, start + len));
-                }
-                start += len;
-            }
+        let mut start = 0;
+        while let Some(first) = rows.get(start) {
+            let len = rows
+                .get(start..)
+                .map_or(0, |r| r.iter().take_while(|x| x.tsid == first.tsid).count());
+            runs.push((first.tsid, start, start + len.max(1)));
+            start += len.max(1);
         }
-        runs.sort_unstable_by_key(|r| r.0);
         let mut builder = PartBuilder::new(FLUSH_ZSTD_LEVEL);
         let mut timestamps: Vec<i64> = Vec::new();
         let mut values: Vec<f64> = Vec::new();
@@ -134,36 +130,6 @@ impl Storage {
             }
         }
         builder
-    }
-
-    async fn write_series_log(&self) -> io::Result<()> {
-        let unpersisted = self.index.borrow_mut().take_unpersisted();
-        if unpersisted.is_empty() {
-            return Ok(());
-        }
-        let bytes = {
-            let index = self.index.borrow();
-            let records: Vec<(Tsid, Vec<u8>)> = unpersisted
-                .iter()
-                .filter_map(|&s| index.entry(s).map(|e| (e.tsid, e.labels.to_canonical())))
-                .collect();
-            series_log::encode(records.iter().map(|(t, c)| (*t, c.as_slice())))
-        };
-        let seq = self.next_series_log.get();
-        let path = self
-            .dir
-            .join("indexdb")
-            .join(format!("series-{seq:016x}.bin"));
-        match fs::write_file_atomic(&path, &bytes).await {
-            Ok(()) => {
-                self.next_series_log.set(seq + 1);
-                Ok(())
-            }
-            Err(error) => {
-                self.index.borrow_mut().return_unpersisted(unpersisted);
-                Err(error)
-            }
-        }
     }
 
     /// Writes a new part (if not empty) under a temp name, renames it into place, then commits the

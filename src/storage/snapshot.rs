@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! <data>/snapshots/<name>/strata.json
-//! <data>/snapshots/<name>/shard-NNN/indexdb/series-*.bin      hard links (immutable files)
+//! <data>/snapshots/<name>/shard-NNN/indexdb/parts.json          copy of the index's commit point
+//! <data>/snapshots/<name>/shard-NNN/indexdb/<part>/*            hard links (immutable files)
 //! <data>/snapshots/<name>/shard-NNN/data/YYYY_MM.parts.json   copies of the commit points
 //! <data>/snapshots/<name>/shard-NNN/data/{small,big}/YYYY_MM/<part>/*   hard links
 //! ```
@@ -27,9 +28,21 @@ impl Storage {
         let indexdb = self.dir.join("indexdb");
         let target_indexdb = target.join("indexdb");
         fs::create_dir_all(&target_indexdb).await?;
-        for name in fs::list_dir(&indexdb).await? {
-            if name.starts_with("series-") && name.ends_with(".bin") {
-                link(&indexdb.join(&name), &target_indexdb.join(&name))?;
+        // The flush above made the index durable up to now; its committed parts are immutable.
+        let index_parts = self.index.table().hold_committed_parts();
+        let parts_json = crate::index::mergeset::Table::parts_json(&index_parts)?;
+        std::fs::write(
+            target_indexdb.join(crate::index::mergeset::table::PARTS_FILE),
+            parts_json,
+        )
+        .map_err(|e| fs::with_path(e, "write", &target_indexdb))?;
+        for part in &index_parts {
+            let name = format!("{:016x}", part.id);
+            let from = indexdb.join(&name);
+            let to = target_indexdb.join(&name);
+            fs::create_dir_all(&to).await?;
+            for file in fs::list_dir(&from).await? {
+                link(&from.join(&file), &to.join(&file))?;
             }
         }
         let data = self.dir.join("data");

@@ -13,8 +13,8 @@ use super::dedup::deduplicate;
 use super::fs;
 use super::part::Part;
 use super::partition::{LivePart, Partition, PartitionKey, PartsList};
-use super::wal::{batch_record, Wal, WalOptions};
-use crate::index::{search, series_log, Index, SeriesRef, Tsid};
+use super::wal::{batch_record, Replay, Wal, WalOptions};
+use crate::index::{series_log, Index, IndexOptions, Tsid};
 use crate::ingest::IngestBatch;
 use crate::model::{Labels, Matcher};
 
@@ -24,7 +24,7 @@ const MAX_FUTURE_MS: i64 = 2 * 86_400_000;
 /// One buffered sample.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BufferedRow {
-    pub(crate) series: SeriesRef,
+    pub(crate) tsid: Tsid,
     pub(crate) timestamp_ms: i64,
     pub(crate) value: f64,
 }
@@ -64,6 +64,8 @@ pub struct StorageStats {
     pub flush_in_flight: u64,
     /// Whether a merge is running right now.
     pub merge_in_flight: u64,
+    /// The series index's counters (parts, caches).
+    pub index: crate::index::IndexStats,
 }
 
 /// What the samples of one selected series look like: labels plus sorted, deduplicated samples.
@@ -84,7 +86,7 @@ pub struct StorageOptions {
 pub struct Storage {
     pub(crate) dir: PathBuf,
     pub(crate) options: StorageOptions,
-    pub(crate) index: RefCell<Index>,
+    pub(crate) index: Index,
     pub(crate) buffer: RefCell<Vec<BufferedRow>>,
     /// Rows taken from the buffer whose part is being written; still visible to queries.
     pub(crate) flushing: RefCell<Vec<Rc<Vec<BufferedRow>>>>,
@@ -92,7 +94,6 @@ pub struct Storage {
     /// Parts replaced by a merge or dropped by retention, deleted once no query holds them.
     pub(crate) retired: RefCell<Vec<Rc<Part>>>,
     pub(crate) next_part_id: Cell<u64>,
-    pub(crate) next_series_log: Cell<u64>,
     /// One flush at a time.
     pub(crate) flush_lock: glommio::sync::Semaphore,
     /// One merge at a time.
@@ -114,18 +115,18 @@ impl Storage {
         fs::create_dir_all(&data.join("small")).await?;
         fs::create_dir_all(&data.join("big")).await?;
         fs::create_dir_all(&indexdb).await?;
-        let (index, next_series_log) = open_index(&indexdb).await?;
+        let index = Index::open(&indexdb, IndexOptions::default()).await?;
         let (partitions, next_part_id) = open_partitions(&data).await?;
+        import_series_logs(&index, &indexdb, &partitions).await?;
         let storage = Storage {
             dir: dir.to_path_buf(),
             options,
-            index: RefCell::new(index),
+            index,
             buffer: RefCell::new(Vec::new()),
             flushing: RefCell::new(Vec::new()),
             partitions: RefCell::new(partitions),
             retired: RefCell::new(Vec::new()),
             next_part_id: Cell::new(next_part_id),
-            next_series_log: Cell::new(next_series_log),
             flush_lock: glommio::sync::Semaphore::new(1),
             merge_lock: glommio::sync::Semaphore::new(1),
             commit_lock: glommio::sync::Semaphore::new(1),
@@ -133,7 +134,6 @@ impl Storage {
             wal: std::cell::OnceCell::new(),
             wal_scratch: RefCell::new(Vec::new()),
         };
-        storage.note_series_time_ranges();
         if let Some(sync) = options.wal_sync {
             storage.replay_wal(sync).await?;
         }
@@ -146,16 +146,27 @@ impl Storage {
     async fn replay_wal(&self, sync: super::wal::SyncMode) -> io::Result<()> {
         let now = crate::shard::now_ms();
         let mut failures = 0u64;
-        let (wal, report) = Wal::open(&self.dir.join("wal"), WalOptions::new(sync), |_, bytes| {
-            let applied = batch_record::decode(bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|batch| self.ingest(&batch, now));
-            if applied.is_err() {
+        let wal_error = |e: super::wal::Error| io::Error::new(e.kind(), e.to_string());
+        // Replaying a row re-registers its series if a crash lost the index items (the WAL
+        // carries every row's labels), so data and index agree after recovery.
+        let mut replay = Replay::start(&self.dir.join("wal"))
+            .await
+            .map_err(wal_error)?;
+        while let Some((_, bytes)) = replay.next().await.map_err(wal_error)? {
+            let batch = match batch_record::decode(bytes) {
+                Ok(batch) => batch,
+                Err(_) => {
+                    failures += 1;
+                    continue;
+                }
+            };
+            if self.ingest(&batch, now).await.is_err() {
                 failures += 1;
             }
-        })
-        .await
-        .map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
+        }
+        let (wal, report) = Wal::open_after(replay, WalOptions::new(sync))
+            .await
+            .map_err(wal_error)?;
         if report.records > 0 || report.dropped_bytes > 0 {
             log::info!("{}: {report}", self.dir.display());
         }
@@ -177,15 +188,18 @@ impl Storage {
         now_ms: i64,
     ) -> Result<(u64, u64), String> {
         let Some(wal) = self.wal.get() else {
-            return self.ingest(batch, now_ms);
+            return self.ingest(batch, now_ms).await;
         };
+        // Series lookups may await (index blocks are read from disk); appending to the WAL and
+        // buffering must not, so that a flush's WAL cut separates buffered rows exactly.
+        let tsids = self.resolve_series(batch).await?;
         let position = {
             let mut scratch = self.wal_scratch.borrow_mut();
             scratch.clear();
             batch_record::encode(batch, &mut scratch);
             wal.append(&scratch).map_err(|e| wal_error(&e))?
         };
-        let counts = self.ingest(batch, now_ms)?;
+        let counts = self.buffer_rows(batch, &tsids, now_ms);
         self.stats.borrow_mut().wal_commits_in_flight += 1;
         let committed = wal.commit(position).await;
         self.stats.borrow_mut().wal_commits_in_flight -= 1;
@@ -193,36 +207,42 @@ impl Storage {
         Ok(counts)
     }
 
-    /// Widens every series' known time range by the blocks of the live parts.
-    fn note_series_time_ranges(&self) {
-        let partitions = self.partitions.borrow();
-        let mut index = self.index.borrow_mut();
-        for live in partitions.values().flat_map(|p| p.parts.iter()) {
-            for header in live.part.headers() {
-                if let Some(series) = index.by_metric_id(header.tsid.metric_id) {
-                    index.note_timestamp(series, header.min_timestamp_ms);
-                    index.note_timestamp(series, header.max_timestamp_ms);
-                }
-            }
-        }
+    /// Accepts a batch: registers new series and buffers the rows. Returns (accepted, rejected) sample counts.
+    pub async fn ingest(&self, batch: &IngestBatch, now_ms: i64) -> Result<(u64, u64), String> {
+        let tsids = self.resolve_series(batch).await?;
+        Ok(self.buffer_rows(batch, &tsids, now_ms))
     }
 
-    /// Accepts a batch: registers new series and buffers the rows. Returns (accepted, rejected) sample counts.
-    pub fn ingest(&self, batch: &IngestBatch, now_ms: i64) -> Result<(u64, u64), String> {
+    /// The TSID of every series of the batch, registering new ones.
+    async fn resolve_series(&self, batch: &IngestBatch) -> Result<Vec<Tsid>, String> {
+        let mut tsids = Vec::with_capacity(batch.iter_hashed().size_hint().0);
+        for (hash, canonical, _, _) in batch.iter_hashed() {
+            let found = self
+                .index
+                .lookup(hash, canonical)
+                .await
+                .map_err(|e| format!("series index read failed: {e}"))?;
+            let tsid = match found {
+                Some(tsid) => tsid,
+                None => {
+                    let labels = Labels::decode_canonical(canonical).map_err(|e| e.to_string())?;
+                    self.index.register(hash, canonical, &labels)
+                }
+            };
+            tsids.push(tsid);
+        }
+        Ok(tsids)
+    }
+
+    /// Buffers the rows of a batch whose series are `tsids`; notes their days in the index.
+    fn buffer_rows(&self, batch: &IngestBatch, tsids: &[Tsid], now_ms: i64) -> (u64, u64) {
         let min_ms = now_ms.saturating_sub(self.options.retention_ms);
         let max_ms = now_ms.saturating_add(MAX_FUTURE_MS);
-        let mut index = self.index.borrow_mut();
         let mut buffer = self.buffer.borrow_mut();
         let mut stats = self.stats.borrow_mut();
         let (mut accepted, mut rejected) = (0u64, 0u64);
-        for (hash, canonical, timestamps, values) in batch.iter_hashed() {
-            let series = match index.lookup_hashed(hash, canonical) {
-                Some(series) => series,
-                None => {
-                    let labels = Labels::decode_canonical(canonical).map_err(|e| e.to_string())?;
-                    index.register_hashed(hash, canonical, labels)
-                }
-            };
+        for ((_, canonical, timestamps, values), tsid) in batch.iter_hashed().zip(tsids) {
+            let mut last_day = None;
             for (&timestamp_ms, &value) in timestamps.iter().zip(values) {
                 if timestamp_ms < min_ms {
                     stats.rows_too_old += 1;
@@ -234,9 +254,13 @@ impl Storage {
                     rejected += 1;
                     continue;
                 }
-                index.note_timestamp(series, timestamp_ms);
+                let day = crate::index::item::day_of(timestamp_ms);
+                if last_day != Some(day) {
+                    self.index.note_day(tsid, canonical, day);
+                    last_day = Some(day);
+                }
                 buffer.push(BufferedRow {
-                    series,
+                    tsid: *tsid,
                     timestamp_ms,
                     value,
                 });
@@ -244,7 +268,7 @@ impl Storage {
             }
         }
         stats.rows_ingested += accepted;
-        Ok((accepted, rejected))
+        (accepted, rejected)
     }
 
     /// The samples of every series matching `matchers` within `[min_ms, max_ms]`, sorted by time, one value per timestamp.
@@ -254,14 +278,10 @@ impl Storage {
         min_ms: i64,
         max_ms: i64,
     ) -> io::Result<Vec<SampleRange>> {
-        let (mut wanted, mut parts) = {
-            let index = self.index.borrow();
-            let mut wanted: Vec<(Tsid, SeriesRef, Labels)> =
-                search::select(&index, matchers, min_ms, max_ms)
-                    .into_iter()
-                    .filter_map(|s| index.entry(s).map(|e| (e.tsid, s, e.labels.clone())))
-                    .collect();
-            wanted.sort_by_key(|(tsid, _, _)| *tsid);
+        let ids = self.index.search(matchers, min_ms, max_ms).await?;
+        let mut wanted = self.index.series_of(&ids).await?;
+        wanted.sort_by_key(|(tsid, _)| *tsid);
+        let mut parts = {
             let parts: Vec<LivePart> = self
                 .partitions
                 .borrow()
@@ -269,10 +289,10 @@ impl Storage {
                 .filter(|(key, _)| key.end_ms() > min_ms && key.start_ms() <= max_ms)
                 .flat_map(|(_, p)| p.parts.iter().cloned())
                 .collect();
-            (wanted, parts)
+            parts
         };
         let mut samples: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
-        let tsids: Vec<Tsid> = wanted.iter().map(|(t, _, _)| *t).collect();
+        let tsids: Vec<Tsid> = wanted.iter().map(|(t, _)| *t).collect();
         // Older parts first, so that newer writes win on equal timestamps.
         parts.sort_by_key(|p| p.id);
         for live in &parts {
@@ -285,10 +305,10 @@ impl Storage {
         drop(parts);
         {
             // Buffered rows are the newest: they come last so that they win on equal timestamps.
-            let position_of: HashMap<SeriesRef, usize, RandomState> = wanted
+            let position_of: HashMap<Tsid, usize, RandomState> = wanted
                 .iter()
                 .enumerate()
-                .map(|(i, (_, s, _))| (*s, i))
+                .map(|(i, (tsid, _))| (*tsid, i))
                 .collect();
             let flushing = self.flushing.borrow();
             let buffer = self.buffer.borrow();
@@ -301,9 +321,7 @@ impl Storage {
                     if row.timestamp_ms < min_ms || row.timestamp_ms > max_ms {
                         continue;
                     }
-                    if let Some(out) = position_of
-                        .get(&row.series)
-                        .and_then(|&i| samples.get_mut(i))
+                    if let Some(out) = position_of.get(&row.tsid).and_then(|&i| samples.get_mut(i))
                     {
                         out.push((row.timestamp_ms, row.value));
                     }
@@ -311,7 +329,7 @@ impl Storage {
             }
         }
         let mut result = Vec::with_capacity(wanted.len());
-        for ((_, _, labels), mut points) in wanted.drain(..).zip(samples) {
+        for ((_, labels), mut points) in wanted.drain(..).zip(samples) {
             if points.is_empty() {
                 continue;
             }
@@ -319,55 +337,91 @@ impl Storage {
             points.sort_by_key(|&(t, _)| t);
             let (mut timestamps, mut values): (Vec<i64>, Vec<f64>) = points.into_iter().unzip();
             deduplicate(&mut timestamps, &mut values, self.options.dedup_interval_ms);
-            result.push((labels, timestamps, values));
+            result.push((Rc::unwrap_or_clone(labels), timestamps, values));
         }
         Ok(result)
     }
 
     /// Labels of the series matching any of `selectors` (all series when empty) with samples in `[min_ms, max_ms]`.
-    pub fn series(&self, selectors: &[Vec<Matcher>], min_ms: i64, max_ms: i64) -> Vec<Labels> {
-        let index = self.index.borrow();
-        select_any(&index, selectors, min_ms, max_ms)
+    pub async fn series(
+        &self,
+        selectors: &[Vec<Matcher>],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> io::Result<Vec<Rc<Labels>>> {
+        let ids = self.select_any(selectors, min_ms, max_ms).await?;
+        Ok(self
+            .index
+            .series_of(&ids)
+            .await?
             .into_iter()
-            .filter_map(|s| index.entry(s).map(|e| e.labels.clone()))
-            .collect()
+            .map(|(_, labels)| labels)
+            .collect())
     }
 
     /// Label names of the selected series, sorted.
-    pub fn label_names(&self, selectors: &[Vec<Matcher>], min_ms: i64, max_ms: i64) -> Vec<String> {
-        let index = self.index.borrow();
+    pub async fn label_names(
+        &self,
+        selectors: &[Vec<Matcher>],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> io::Result<Vec<String>> {
         let mut names = std::collections::BTreeSet::new();
-        for series in select_any(&index, selectors, min_ms, max_ms) {
-            if let Some(entry) = index.entry(series) {
-                for label in &entry.labels {
-                    if !names.contains(label.name.as_str()) {
-                        names.insert(label.name.clone());
-                    }
+        for labels in self.series(selectors, min_ms, max_ms).await? {
+            for label in labels.iter() {
+                if !names.contains(label.name.as_str()) {
+                    names.insert(label.name.clone());
                 }
             }
         }
-        names.into_iter().collect()
+        Ok(names.into_iter().collect())
     }
 
     /// Values of label `name` over the selected series, sorted.
-    pub fn label_values(
+    pub async fn label_values(
         &self,
         name: &str,
         selectors: &[Vec<Matcher>],
         min_ms: i64,
         max_ms: i64,
-    ) -> Vec<String> {
-        let index = self.index.borrow();
+    ) -> io::Result<Vec<String>> {
         let mut values = std::collections::BTreeSet::new();
-        for series in select_any(&index, selectors, min_ms, max_ms) {
-            if let Some(entry) = index.entry(series) {
-                let value = entry.labels.get(name);
-                if !value.is_empty() && !values.contains(value) {
-                    values.insert(value.to_string());
-                }
+        for labels in self.series(selectors, min_ms, max_ms).await? {
+            let value = labels.get(name);
+            if !value.is_empty() && !values.contains(value) {
+                values.insert(value.to_string());
             }
         }
-        values.into_iter().collect()
+        Ok(values.into_iter().collect())
+    }
+
+    /// Metric ids of the series matching any of `selectors` (every series when there are none), ascending.
+    pub async fn select_any(
+        &self,
+        selectors: &[Vec<Matcher>],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> io::Result<Vec<u64>> {
+        if selectors.is_empty() {
+            return self.index.search(&[], min_ms, max_ms).await;
+        }
+        let mut ids: Vec<u64> = Vec::new();
+        for matchers in selectors {
+            ids.extend(self.index.search(matchers, min_ms, max_ms).await?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// The series index.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Runs one background merge of the series index if one is due.
+    pub async fn merge_index(&self) -> io::Result<bool> {
+        self.index.merge_step().await
     }
 
     /// Refreshes and returns the counters.
@@ -384,7 +438,8 @@ impl Storage {
         stats.big_parts = live().filter(|p| p.big).count() as u64;
         stats.part_rows = live().map(|p| p.part.metadata.rows).sum();
         stats.part_bytes = live().map(|p| p.part.column_bytes()).sum();
-        stats.series = self.index.borrow().len() as u64;
+        stats.index = self.index.stats();
+        stats.series = stats.index.series_created;
         stats.buffered_rows = self.buffer.borrow().len() as u64;
     }
 
@@ -416,39 +471,23 @@ fn wal_error(error: &super::wal::Error) -> String {
     }
 }
 
-/// Series matching any of `selectors` (every series when there are none) within the time range, ascending.
-fn select_any(
+/// Imports the series logs of the interim index (`indexdb/series-*.bin`, before the mergeset) once,
+/// keeping each series' TSID, then removes them.
+async fn import_series_logs(
     index: &Index,
-    selectors: &[Vec<Matcher>],
-    min_ms: i64,
-    max_ms: i64,
-) -> Vec<SeriesRef> {
-    if selectors.is_empty() {
-        return search::select(index, &[], min_ms, max_ms);
-    }
-    let mut refs: Vec<SeriesRef> = selectors
-        .iter()
-        .flat_map(|m| search::select(index, m, min_ms, max_ms))
-        .collect();
-    refs.sort_unstable();
-    refs.dedup();
-    refs
-}
-
-/// Reads the series log back into a fresh index; returns it and the next log sequence number.
-async fn open_index(indexdb: &Path) -> io::Result<(Index, u64)> {
-    let mut index = Index::new();
-    let mut next_series_log = 0;
-    let mut logs: Vec<(u64, String)> = fs::list_dir(indexdb)
+    indexdb: &Path,
+    partitions: &BTreeMap<PartitionKey, Partition>,
+) -> io::Result<()> {
+    let logs: Vec<String> = fs::list_dir(indexdb)
         .await?
         .into_iter()
-        .filter_map(|name| {
-            let seq = name.strip_prefix("series-")?.strip_suffix(".bin")?;
-            Some((u64::from_str_radix(seq, 16).ok()?, name))
-        })
+        .filter(|name| name.starts_with("series-") && name.ends_with(".bin"))
         .collect();
-    logs.sort();
-    for (seq, name) in &logs {
+    if logs.is_empty() {
+        return Ok(());
+    }
+    let mut imported: HashMap<u64, Vec<u8>, RandomState> = HashMap::default();
+    for name in &logs {
         let path = indexdb.join(name);
         let bytes = fs::read_small_file(&path).await?.unwrap_or_default();
         let records = series_log::decode(&path, &bytes)
@@ -460,11 +499,36 @@ async fn open_index(indexdb: &Path) -> io::Result<(Index, u64)> {
                     format!("{}: {e}", path.display()),
                 )
             })?;
-            index.restore(record.tsid, &record.canonical, labels);
+            index
+                .import(&record.canonical, &labels, record.tsid)
+                .await?;
+            imported.insert(record.tsid.metric_id, record.canonical);
         }
-        next_series_log = seq + 1;
     }
-    Ok((index, next_series_log))
+    // The interim index had no per-day entries: derive them from the data's blocks.
+    for live in partitions.values().flat_map(|p| p.parts.iter()) {
+        for header in live.part.headers() {
+            let Some(canonical) = imported.get(&header.tsid.metric_id) else {
+                continue;
+            };
+            let first = crate::index::item::day_of(header.min_timestamp_ms);
+            let last = crate::index::item::day_of(header.max_timestamp_ms);
+            for day in first..=last.min(first.saturating_add(366)) {
+                index.note_day(&header.tsid, canonical, day);
+            }
+        }
+    }
+    index.flush().await?;
+    for name in &logs {
+        let path = indexdb.join(name);
+        std::fs::remove_file(&path).map_err(|e| fs::with_path(e, "remove", &path))?;
+    }
+    log::info!(
+        "{}: imported {} series logs into the index",
+        indexdb.display(),
+        logs.len()
+    );
+    Ok(())
 }
 
 /// Opens every committed partition under `data/` and removes whatever is not committed.

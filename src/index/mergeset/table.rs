@@ -110,8 +110,6 @@ impl Table {
     /// Opens (or creates) the table in `dir`, removing uncommitted leftovers.
     pub async fn open(dir: &Path, options: TableOptions) -> io::Result<Table> {
         fs::create_dir_all(dir).await?;
-        // Cheap, and makes the table safe to open first on a device (notes/GLOMMIO.md gotcha 1).
-        fs::prime_dma_probe(dir).await?;
         let caches = Rc::new(PartCaches {
             index_blocks: BlockCache::new(options.index_cache_bytes),
             item_blocks: BlockCache::new(options.item_cache_bytes),
@@ -222,6 +220,12 @@ impl Table {
     /// A cursor over every item (call `seek` before reading).
     pub fn cursor(&self) -> MergedCursor {
         self.seal();
+        self.cursor_sealed()
+    }
+
+    /// A cursor over the sealed layers only: items added since the last [`seal`](Self::seal) are
+    /// not visible (lookups whose caller knows those items some other way skip the sort).
+    pub fn cursor_sealed(&self) -> MergedCursor {
         let mut cursors: Vec<PartCursor> = Vec::new();
         for part in self.file_parts.borrow().iter() {
             cursors.push(PartCursor::file(part.clone(), true));
@@ -435,12 +439,18 @@ impl Table {
             .collect()
     }
 
-    /// Waits for running commits, then runs `f` while no commit can start (snapshots).
-    pub async fn with_commits_paused<T>(&self, f: impl FnOnce() -> T) -> io::Result<T> {
-        let Ok(_permit) = self.commit_lock.acquire_permit(1).await else {
-            return Err(io::Error::other("index table is closing"));
+    /// The `parts.json` listing exactly `parts` (a snapshot's commit point).
+    pub fn parts_json(parts: &[Rc<FilePart>]) -> io::Result<Vec<u8>> {
+        let list = PartsList {
+            parts: parts.iter().map(|p| format!("{:016x}", p.id)).collect(),
         };
-        Ok(f())
+        serde_json::to_vec(&list).map_err(io::Error::other)
+    }
+
+    /// The committed file parts, held: while the caller keeps them, merges do not delete their
+    /// files (snapshots link them).
+    pub fn hold_committed_parts(&self) -> Vec<Rc<FilePart>> {
+        self.file_parts.borrow().clone()
     }
 
     /// Current counters.

@@ -17,7 +17,19 @@ where
 {
     LocalExecutorBuilder::new(Placement::Unbound)
         .io_memory(1 << 20)
-        .spawn(test)
+        .spawn(|| async move {
+            // The first DMA open on a device must read a non-empty file (notes/GLOMMIO.md gotcha 1).
+            let probe_dir = std::env::temp_dir().join(format!(
+                "strata-probe-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::create_dir_all(&probe_dir).expect("probe dir");
+            crate::storage::fs::prime_dma_probe(&probe_dir)
+                .await
+                .expect("prime dma probe");
+            test().await
+        })
         .expect("spawn executor")
         .join()
         .expect("test panicked in the executor");
