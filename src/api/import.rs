@@ -221,11 +221,13 @@ fn body_error(error: BodyError) -> ApiError {
         BodyError::Unsupported(encoding) => ApiError {
             status: 415,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: format!("unsupported Content-Encoding {encoding:?}; use gzip, zstd, snappy, deflate or identity"),
         },
         BodyError::TooLarge { limit_bytes } => ApiError {
             status: 413,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: format!("body decompresses to more than {limit_bytes} bytes"),
         },
         other => ApiError::bad_data(other.to_string()),

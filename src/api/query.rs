@@ -91,11 +91,13 @@ fn eval_error(error: EvalError) -> ApiError {
         ErrorType::Timeout => ApiError {
             status: 503,
             error_type: "timeout",
+            retry_after_secs: None,
             message,
         },
         _ => ApiError {
             status: 422,
             error_type: "execution",
+            retry_after_secs: None,
             message,
         },
     }

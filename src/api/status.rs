@@ -276,6 +276,24 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             "1 while a merge runs.",
             |s| s.storage.merge_in_flight,
         ),
+        (
+            "strata_writes_paused",
+            "gauge",
+            "1 while a full disk pauses writes (they get 503 with Retry-After; resumes by itself).",
+            |s| s.storage.writes_paused,
+        ),
+        (
+            "strata_read_only",
+            "gauge",
+            "1 once a failed fsync made the shard read-only (until restart).",
+            |s| s.storage.read_only,
+        ),
+        (
+            "strata_disk_full_errors_total",
+            "counter",
+            "WAL writes, flushes and merges that hit a full disk.",
+            |s| s.storage.no_space_errors,
+        ),
     ];
     for &(name, kind, help, get) in storage_metrics {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");

@@ -34,7 +34,7 @@ impl Api {
             .await?;
         let (mut accepted, mut rejected) = (0, 0);
         for reply in replies {
-            let (a, r) = reply.map_err(ApiError::unavailable)?;
+            let (a, r) = reply.map_err(ApiError::write_refused)?;
             accepted += a;
             rejected += r;
         }
@@ -53,6 +53,7 @@ impl Api {
         let proto = WriteProto::from_content_type(content_type).map_err(|e| ApiError {
             status: 415,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: e.to_string(),
         })?;
         let flags = &self.flags;
@@ -82,6 +83,7 @@ impl Api {
             DecodeError::TooLarge { .. } => ApiError {
                 status: 413,
                 error_type: "bad_data",
+                retry_after_secs: None,
                 message: e.to_string(),
             },
             _ => ApiError::bad_data(e.to_string()),
@@ -153,6 +155,7 @@ impl Api {
         let unsupported = |e: crate::ingest::content_encoding::BodyError| ApiError {
             status: 415,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: format!("remote write body: {e}"),
         };
         let encoding = ContentEncoding::from_header(Some(encoding)).map_err(unsupported)?;

@@ -236,6 +236,8 @@ fn spawn_merger(
             }
             if let Err(error) = storage.merge_pending().await {
                 log::error!("shard {index}: merge failed, its inputs stay live: {error}");
+                // A full disk: try again once the write gate's back-off is over.
+                glommio::timer::sleep(storage.merge_retry_delay()).await;
             }
             glommio::timer::sleep(Duration::from_millis(500)).await;
         }

@@ -9,6 +9,7 @@ use super::part::builder::PartBuilder;
 use super::part::Part;
 use super::partition::{part_name, LivePart, PartitionKey};
 use super::table::{BufferedRow, Storage};
+use super::write_gate::DiskWork;
 use crate::index::{series_log, Tsid};
 
 /// zstd level of blocks in flushed parts: fast, since flushes run on the ingest core.
@@ -25,8 +26,16 @@ pub(crate) struct Commit<'a> {
 }
 
 impl Storage {
-    /// Writes buffered rows (and new series) to disk as small parts, then wakes the merger.
+    /// Writes buffered rows (and new series) to disk as small parts, then wakes the merger. A
+    /// flush that hits a full disk keeps its rows in memory and the WAL and pauses writes until
+    /// a later flush succeeds.
     pub async fn flush(&self) -> io::Result<()> {
+        let result = self.flush_buffer().await;
+        self.note_disk_work(DiskWork::Flush, &result);
+        result
+    }
+
+    async fn flush_buffer(&self) -> io::Result<()> {
         let Ok(_permit) = self.flush_lock.acquire_permit(1).await else {
             return Ok(());
         };
@@ -185,11 +194,10 @@ impl Storage {
         let new_part = if builder.is_empty() {
             None
         } else {
-            fs::create_dir_all(&partition_dir).await?;
-            Part::write(builder, &tmp_dir).await?;
-            fs::rename(&tmp_dir, &final_dir).await?;
-            fs::sync_dir(&partition_dir).await?;
-            Some(Rc::new(Part::open(&final_dir).await?))
+            let written = write_part_dir(builder, &partition_dir, &tmp_dir, &final_dir).await;
+            Some(Rc::new(
+                remove_on_error(written, &[&tmp_dir, &final_dir]).await?,
+            ))
         };
         let Ok(_permit) = self.commit_lock.acquire_permit(1).await else {
             return Ok(false);
@@ -222,13 +230,44 @@ impl Storage {
             next.parts.push(LivePart { id, big, part });
         }
         let json = serde_json::to_vec(&next.parts_list()).map_err(io::Error::other)?;
-        fs::write_file_atomic(
-            &self.dir.join("data").join(format!("{key}.parts.json")),
-            &json,
-        )
-        .await?;
+        let list_path = self.dir.join("data").join(format!("{key}.parts.json"));
+        if let Err(error) = fs::write_file_atomic(&list_path, &json).await {
+            // Not committed (a full disk, typically): the new part must not keep the space. If
+            // the rename did happen (only its directory sync failed), the list names the part.
+            let renamed = fs::read_small_file(&list_path).await.ok().flatten() == Some(json);
+            let kept: &[&std::path::Path] = if renamed { &[] } else { &[&final_dir] };
+            return remove_on_error(Err(error), kept).await;
+        }
         self.partitions.borrow_mut().insert(key, next);
         self.retired.borrow_mut().extend(retired);
         Ok(true)
     }
+}
+
+/// Writes a part under `tmp_dir` and renames it to `final_dir`, durably.
+async fn write_part_dir(
+    builder: &PartBuilder,
+    partition_dir: &std::path::Path,
+    tmp_dir: &std::path::Path,
+    final_dir: &std::path::Path,
+) -> io::Result<Part> {
+    fs::create_dir_all(partition_dir).await?;
+    Part::write(builder, tmp_dir).await?;
+    fs::rename(tmp_dir, final_dir).await?;
+    fs::sync_dir(partition_dir).await?;
+    Part::open(final_dir).await
+}
+
+/// On error, removes what a failed part write left behind (best effort: start-up removes
+/// whatever is not committed anyway), so a flush or merge that hit a full disk frees its space
+/// and can be retried.
+async fn remove_on_error<T>(result: io::Result<T>, dirs: &[&std::path::Path]) -> io::Result<T> {
+    if result.is_err() {
+        for dir in dirs {
+            if let Err(error) = fs::remove_dir_all(dir).await {
+                log::warn!("cannot remove {}: {error}", dir.display());
+            }
+        }
+    }
+    result
 }

@@ -11,6 +11,7 @@
 
 pub mod data_dir;
 pub mod dedup;
+mod disk_full;
 pub mod encoding;
 pub mod flush;
 pub mod fs;
@@ -21,5 +22,6 @@ pub mod retention;
 pub mod snapshot;
 pub mod table;
 pub mod wal;
+pub mod write_gate;
 
 pub use table::{SampleRange, Storage, StorageOptions, StorageStats};

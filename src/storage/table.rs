@@ -14,6 +14,7 @@ use super::fs;
 use super::part::Part;
 use super::partition::{LivePart, Partition, PartitionKey, PartsList};
 use super::wal::{batch_record, Wal, WalOptions};
+use super::write_gate::{DiskWork, WriteRefused};
 use crate::index::{search, series_log, Index, SeriesRef, Tsid};
 use crate::ingest::IngestBatch;
 use crate::model::{Labels, Matcher};
@@ -64,6 +65,12 @@ pub struct StorageStats {
     pub flush_in_flight: u64,
     /// Whether a merge is running right now.
     pub merge_in_flight: u64,
+    /// 1 while writes are paused by a full disk.
+    pub writes_paused: u64,
+    /// 1 once a failed fsync (or another unretryable I/O error) made the shard read-only.
+    pub read_only: u64,
+    /// WAL writes, flushes and merges that hit a full disk.
+    pub no_space_errors: u64,
 }
 
 /// What the samples of one selected series look like: labels plus sorted, deduplicated samples.
@@ -104,6 +111,8 @@ pub struct Storage {
     pub(crate) wal: std::cell::OnceCell<Wal>,
     /// Scratch for encoding WAL records.
     wal_scratch: RefCell<Vec<u8>>,
+    /// Whether writes are accepted (a full disk pauses them, a failed fsync stops them).
+    pub(crate) write_gate: RefCell<super::write_gate::WriteGate>,
 }
 
 impl Storage {
@@ -132,6 +141,7 @@ impl Storage {
             stats: RefCell::new(StorageStats::default()),
             wal: std::cell::OnceCell::new(),
             wal_scratch: RefCell::new(Vec::new()),
+            write_gate: RefCell::new(Default::default()),
         };
         storage.note_series_time_ranges();
         if let Some(sync) = options.wal_sync {
@@ -171,25 +181,30 @@ impl Storage {
 
     /// [`ingest`](Self::ingest), made durable first: the batch is appended to the WAL, buffered,
     /// and the call returns only once the WAL commit covering it has finished (group commit).
+    /// Refused while the write gate is closed (full disk, read-only).
     pub async fn ingest_durable(
         &self,
         batch: &IngestBatch,
         now_ms: i64,
-    ) -> Result<(u64, u64), String> {
+    ) -> Result<(u64, u64), WriteRefused> {
         let Some(wal) = self.wal.get() else {
-            return self.ingest(batch, now_ms);
+            return self.ingest(batch, now_ms).map_err(WriteRefused::permanent);
         };
+        self.admit_write()?;
         let position = {
             let mut scratch = self.wal_scratch.borrow_mut();
             scratch.clear();
             batch_record::encode(batch, &mut scratch);
-            wal.append(&scratch).map_err(|e| wal_error(&e))?
+            wal.append(&scratch).map_err(|e| self.wal_failed(&e))?
         };
-        let counts = self.ingest(batch, now_ms)?;
+        let counts = self
+            .ingest(batch, now_ms)
+            .map_err(WriteRefused::permanent)?;
         self.stats.borrow_mut().wal_commits_in_flight += 1;
         let committed = wal.commit(position).await;
         self.stats.borrow_mut().wal_commits_in_flight -= 1;
-        committed.map_err(|e| wal_error(&e))?;
+        committed.map_err(|e| self.wal_failed(&e))?;
+        self.disk_work_succeeded(DiskWork::Wal);
         Ok(counts)
     }
 
@@ -404,15 +419,6 @@ impl Storage {
                 log::warn!("cannot remove retired part {}: {error}", dir.display());
             }
         }
-    }
-}
-
-/// The message a refused write carries: the front answers 503, so the sender retries.
-fn wal_error(error: &super::wal::Error) -> String {
-    if error.is_no_space() {
-        format!("disk full, writes are paused until space is freed: {error}")
-    } else {
-        format!("write-ahead log failed, this shard is read-only until restarted: {error}")
     }
 }
 

@@ -60,9 +60,13 @@ pub struct Server {
     stderr: mpsc::Receiver<String>,
 }
 
-/// The path of the built binary.
+/// The path of the built binary, or `STRATA_BIN` when set: a long run (crash cycles) can use a
+/// copy, so that builds meanwhile do not swap the binary under it.
 pub fn strata_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_strata")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("STRATA_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_strata").to_string())
+    })
 }
 
 impl Server {
