@@ -45,6 +45,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Render a `compare` report (markdown and charts) again from its results JSON.
     Report(compare::ReportArgs),
+    /// Ingest rate of Strata with --wal.sync=always, batch and none against VictoriaMetrics.
+    WalSync(compare::wal_sync::WalSyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => compare::rerender(args),
+        Command::WalSync(args) => compare::wal_sync::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 
 mod host_metrics;
 mod server_process;
+pub mod wal_sync;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -140,7 +141,7 @@ fn binary(args: &CompareArgs, kind: ServerKind) -> Result<PathBuf, BenchError> {
 }
 
 /// Pins this process (all its threads, and so the connection threads it starts later).
-fn pin_client(cpus: &str) -> Result<(), BenchError> {
+pub(crate) fn pin_client(cpus: &str) -> Result<(), BenchError> {
     let pid = std::process::id().to_string();
     let status = Command::new("taskset")
         .args(["-a", "-p", "-c", cpus, &pid])

@@ -155,6 +155,17 @@ impl ServerProcess {
         cpus: &str,
         work_dir: PathBuf,
     ) -> Result<ServerProcess, BenchError> {
+        ServerProcess::start_with_flags(kind, binary, cpus, work_dir, &[])
+    }
+
+    /// [`start`](Self::start) with `extra` flags after the usual ones (e.g. `--wal.sync=batch`).
+    pub fn start_with_flags(
+        kind: ServerKind,
+        binary: &Path,
+        cpus: &str,
+        work_dir: PathBuf,
+        extra: &[String],
+    ) -> Result<ServerProcess, BenchError> {
         let work = work_dir.display().to_string();
         std::fs::create_dir_all(&work_dir).map_err(|e| BenchError::io("create", &work, e))?;
         let data_dir = work_dir.join("data");
@@ -175,6 +186,7 @@ impl ServerProcess {
             .arg(cpus)
             .arg(binary)
             .args(kind.args(port, &data_dir, &work_dir))
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)

@@ -289,6 +289,12 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             |s| s.storage.read_only,
         ),
         (
+            "strata_wal_fsyncs_total",
+            "counter",
+            "fdatasyncs of WAL segments (one serves every request of its group commit).",
+            |s| s.storage.wal_fsyncs,
+        ),
+        (
             "strata_disk_full_errors_total",
             "counter",
             "WAL writes, flushes and merges that hit a full disk.",

@@ -71,6 +71,8 @@ pub struct StorageStats {
     pub read_only: u64,
     /// WAL writes, flushes and merges that hit a full disk.
     pub no_space_errors: u64,
+    /// fdatasyncs of WAL segments since open (group commit: one serves many requests).
+    pub wal_fsyncs: u64,
 }
 
 /// What the samples of one selected series look like: labels plus sorted, deduplicated samples.
@@ -388,7 +390,9 @@ impl Storage {
     /// Refreshes and returns the counters.
     pub fn stats(&self) -> StorageStats {
         self.refresh_part_stats();
-        *self.stats.borrow()
+        let mut stats = *self.stats.borrow();
+        stats.wal_fsyncs = self.wal.get().map_or(0, |wal| wal.stats().fsyncs);
+        stats
     }
 
     pub(crate) fn refresh_part_stats(&self) {
