@@ -26,6 +26,11 @@ const MERGE_SHARES: usize = 100;
 /// How often retention looks for expired partitions.
 const RETENTION_CHECK_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Wait after a failed merge (a full disk, typically), doubling per consecutive failure.
+const MERGE_RETRY_MIN: Duration = Duration::from_secs(1);
+/// See [`MERGE_RETRY_MIN`].
+const MERGE_RETRY_MAX: Duration = Duration::from_secs(60);
+
 /// How long shutdown waits for requests in progress to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -227,6 +232,7 @@ fn spawn_merger(
     );
     let task = async move {
         let mut last_retention: Option<Instant> = None;
+        let mut failed_merge_backoff = Duration::ZERO;
         while !stopping.get() {
             if last_retention.is_none_or(|at| at.elapsed() >= RETENTION_CHECK_INTERVAL) {
                 last_retention = Some(Instant::now());
@@ -234,10 +240,19 @@ fn spawn_merger(
                     log::error!("shard {index}: retention failed: {error}");
                 }
             }
-            if let Err(error) = storage.merge_pending().await {
-                log::error!("shard {index}: merge failed, its inputs stay live: {error}");
-                // A full disk: try again once the write gate's back-off is over.
-                glommio::timer::sleep(storage.merge_retry_delay()).await;
+            match storage.merge_pending().await {
+                Ok(_) => failed_merge_backoff = Duration::ZERO,
+                Err(error) => {
+                    // A merge that does not fit on a full disk is retried ever less often, so it
+                    // pauses writes (write_gate.rs) ever more rarely.
+                    failed_merge_backoff =
+                        (failed_merge_backoff * 2).clamp(MERGE_RETRY_MIN, MERGE_RETRY_MAX);
+                    log::error!(
+                        "shard {index}: merge failed, its inputs stay live; next try in \
+                         {failed_merge_backoff:?}: {error}"
+                    );
+                    glommio::timer::sleep(failed_merge_backoff).await;
+                }
             }
             glommio::timer::sleep(Duration::from_millis(500)).await;
         }

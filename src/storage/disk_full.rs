@@ -2,7 +2,7 @@
 //! gate (`write_gate.rs`), logs each transition once and keeps the `/metrics` gauges current.
 
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::table::Storage;
 use super::wal;
@@ -39,14 +39,6 @@ impl Storage {
             }
             Err(_) => {}
         }
-    }
-
-    /// How long a merger should wait after a merge hit a full disk.
-    pub fn merge_retry_delay(&self) -> Duration {
-        self.admit_write()
-            .err()
-            .and_then(|r| r.retry_after)
-            .unwrap_or(Duration::ZERO)
     }
 
     pub(crate) fn disk_work_succeeded(&self, work: DiskWork) {

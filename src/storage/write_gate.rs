@@ -139,12 +139,24 @@ impl WriteGate {
         }
     }
 
-    /// `work` hit a full disk at `now`: pause (or pause longer).
+    /// `work` hit a full disk at `now`: pause, or pause longer when a probe after the pause
+    /// failed. (The many commits of one failed group commit report one failure: those arriving
+    /// while the pause runs do not lengthen it.)
     pub fn no_space(&mut self, work: DiskWork, error: &str, now: Instant) -> Transition {
         let reason = format!("{} failed: {error}", work.name());
-        let (transition, backoff, flush_failed) = match &self.state {
+        let (transition, backoff, flush_failed) = match &mut self.state {
             State::ReadOnly { .. } => return Transition::None,
             State::Open => (Transition::Paused, FIRST_BACKOFF, false),
+            State::Paused {
+                flush_failed,
+                retry_at,
+                reason: last_reason,
+                ..
+            } if now < *retry_at => {
+                *flush_failed |= work == DiskWork::Flush;
+                *last_reason = reason;
+                return Transition::None;
+            }
             State::Paused {
                 backoff,
                 flush_failed,
@@ -250,13 +262,34 @@ mod tests {
 
     #[test]
     fn backoff_is_capped() {
-        let t0 = Instant::now();
+        let mut now = Instant::now();
         let mut gate = WriteGate::default();
         for _ in 0..20 {
-            gate.no_space(DiskWork::Merge, "ENOSPC", t0);
+            gate.no_space(DiskWork::Merge, "ENOSPC", now);
+            now += MAX_BACKOFF;
         }
-        assert_eq!(gate.admit(t0).unwrap_err().retry_after, Some(MAX_BACKOFF));
-        assert_eq!(gate.admit(t0 + MAX_BACKOFF), Ok(()));
+        now -= MAX_BACKOFF;
+        assert_eq!(gate.admit(now).unwrap_err().retry_after, Some(MAX_BACKOFF));
+        assert_eq!(gate.admit(now + MAX_BACKOFF), Ok(()));
+    }
+
+    #[test]
+    fn failures_within_a_pause_do_not_lengthen_it() {
+        let t0 = Instant::now();
+        let mut gate = WriteGate::default();
+        // Sixteen commits of one failed group commit.
+        for _ in 0..16 {
+            gate.no_space(DiskWork::Wal, "ENOSPC", t0);
+        }
+        assert_eq!(gate.admit(t0).unwrap_err().retry_after, Some(FIRST_BACKOFF));
+        // But a flush failing meanwhile is remembered.
+        gate.no_space(DiskWork::Flush, "ENOSPC", t0 + ms(10));
+        assert!(gate.admit(t0 + ms(60_000)).is_err());
+        assert!(gate
+            .admit(t0)
+            .unwrap_err()
+            .message
+            .contains("a flush failed"));
     }
 
     #[test]
