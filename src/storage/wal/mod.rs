@@ -526,7 +526,7 @@ impl Wal {
 
     /// Test hook: the next I/O of `step` ("write" or "fdatasync") fails with `errno`.
     #[cfg(test)]
-    fn fail_next(&self, step: &'static str, errno: i32) {
+    pub(crate) fn fail_next(&self, step: &'static str, errno: i32) {
         self.inner.fault.set(Some((step, errno)));
     }
 }
