@@ -15,6 +15,7 @@ use std::rc::Rc;
 use super::part::builder::PartBuilder;
 use super::part::Part;
 use super::partition::PartitionKey;
+use super::sort::sort_by_key_yielding;
 use super::table::{BufferedRow, Storage};
 use crate::index::Tsid;
 
@@ -69,8 +70,7 @@ impl Storage {
     pub(crate) async fn build_part(&self, rows: &[BufferedRow], zstd_level: i32) -> PartBuilder {
         let mut rows = rows.to_vec();
         // Stable: equal (series, time) keep arrival order, and the last one wins below.
-        rows.sort_by_key(|r| (r.series, r.timestamp_ms));
-        glommio::yield_if_needed().await;
+        sort_by_key_yielding(&mut rows, |r| (r.series, r.timestamp_ms)).await;
         // Runs of one series: (tsid, start, end).
         let mut runs: Vec<(Tsid, usize, usize)> = Vec::new();
         {
@@ -86,7 +86,7 @@ impl Storage {
                 start += len;
             }
         }
-        runs.sort_unstable_by_key(|r| r.0);
+        sort_by_key_yielding(&mut runs, |r| r.0).await;
         let mut builder = PartBuilder::new(zstd_level);
         let mut timestamps: Vec<i64> = Vec::new();
         let mut values: Vec<f64> = Vec::new();

@@ -21,6 +21,7 @@ pub mod part;
 pub mod partition;
 pub mod retention;
 pub mod snapshot;
+pub mod sort;
 #[cfg(test)]
 mod storage_tests;
 pub mod table;
