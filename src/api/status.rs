@@ -64,6 +64,10 @@ pub fn flags(flags: &ServerFlags) -> Response {
         format!("{}ms", flags.flush_interval.as_millis()),
     );
     put(
+        "inmemory-part-interval",
+        format!("{}ms", flags.inmemory_part_interval.as_millis()),
+    );
+    put(
         "query.lookback-delta",
         format!("{}s", flags.lookback_delta.as_secs()),
     );
@@ -219,8 +223,32 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
         (
             "strata_buffered_rows",
             "gauge",
-            "Samples waiting in memory for the next flush.",
+            "Samples not yet on disk (buffered or in in-memory parts); the WAL holds them.",
             |s| s.storage.buffered_rows,
+        ),
+        (
+            "strata_inmemory_parts",
+            "gauge",
+            "In-memory parts waiting for the next flush to disk.",
+            |s| s.storage.inmemory_parts,
+        ),
+        (
+            "strata_index_block_cache_hits_total",
+            "counter",
+            "Index-block cache hits (decoded block headers of on-disk parts).",
+            |s| s.storage.index_cache_hits,
+        ),
+        (
+            "strata_index_block_cache_misses_total",
+            "counter",
+            "Index-block cache misses: an index block read from disk and decoded.",
+            |s| s.storage.index_cache_misses,
+        ),
+        (
+            "strata_index_block_cache_bytes",
+            "gauge",
+            "Bytes of decoded index blocks in the cache (bounded by --cache.index-blocks-bytes).",
+            |s| s.storage.index_cache_bytes,
         ),
         (
             "strata_flushes_total",

@@ -116,6 +116,7 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
         wal_sync: Some(wal_sync),
         retention_ms: start.flags.retention.as_millis() as i64,
         dedup_interval_ms: start.flags.dedup_min_scrape_interval.as_millis() as i64,
+        index_cache_bytes: start.flags.index_block_cache_bytes / start.shards.max(1) as u64,
     };
     let storage = Storage::open(&start.dir, options)
         .await
@@ -185,6 +186,18 @@ async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), 
                         "shard {index}: flush failed, rows stay in memory and are retried: {error}"
                     );
                 }
+            }
+        })
+        .detach();
+    }
+    {
+        let storage = storage.clone();
+        let interval = flags.inmemory_part_interval;
+        let stopping = stopping.clone();
+        glommio::spawn_local(async move {
+            while !stopping.get() {
+                glommio::timer::sleep(interval).await;
+                storage.seal_buffer().await;
             }
         })
         .detach();

@@ -129,6 +129,7 @@ mod tests {
                     wal_sync: Some(SyncMode::Always),
                     retention_ms: i64::MAX / 4,
                     dedup_interval_ms: 0,
+                    index_cache_bytes: 16 << 20,
                 };
                 let storage = Storage::open(&path, options).await.unwrap();
                 let now = crate::shard::now_ms();

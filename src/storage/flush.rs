@@ -1,21 +1,22 @@
-//! Flushing: buffered rows become a small part per partition, committed through `parts.json`.
+//! Flushing: in-memory parts become one small part per partition on disk, committed through
+//! `parts.json`; then the WAL segments they cover are deleted.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
 use super::fs;
+use super::inmemory::InMemoryPart;
+use super::merge::merge_blocks;
 use super::part::builder::PartBuilder;
 use super::part::Part;
 use super::partition::{part_name, LivePart, PartitionKey};
-use super::table::{BufferedRow, Storage};
+use super::table::Storage;
 use super::write_gate::DiskWork;
 use crate::index::{series_log, Tsid};
 
 /// zstd level of blocks in flushed parts: fast, since flushes run on the ingest core.
 pub const FLUSH_ZSTD_LEVEL: i32 = 1;
-/// Series encoded between two scheduler checks, so a flush never holds the core for long.
-const SERIES_PER_YIELD: usize = 1024;
 
 /// A new part to commit and the parts it replaces.
 pub(crate) struct Commit<'a> {
@@ -26,9 +27,9 @@ pub(crate) struct Commit<'a> {
 }
 
 impl Storage {
-    /// Writes buffered rows (and new series) to disk as small parts, then wakes the merger. A
-    /// flush that hits a full disk keeps its rows in memory and the WAL and pauses writes until
-    /// a later flush succeeds.
+    /// Writes every in-memory part and buffered row (and new series) to disk as small parts, then
+    /// deletes the WAL segments they cover. A flush that hits a full disk keeps its parts in
+    /// memory (and the WAL) and pauses writes until a later flush succeeds.
     pub async fn flush(&self) -> io::Result<()> {
         let result = self.flush_buffer().await;
         self.note_disk_work(DiskWork::Flush, &result);
@@ -40,7 +41,7 @@ impl Storage {
             return Ok(());
         };
         // Rows are appended to the WAL and buffered without an await in between, so every row in
-        // a segment before `cut` is in the buffer taken next.
+        // a segment before `cut` is, once the seal below is done, in an in-memory part or on disk.
         let cut = match self.wal.get() {
             Some(wal) => Some(
                 wal.rotate()
@@ -49,20 +50,13 @@ impl Storage {
             ),
             None => None,
         };
-        let rows = Rc::new(std::mem::take(&mut *self.buffer.borrow_mut()));
-        self.flushing.borrow_mut().push(rows.clone());
+        self.seal_buffer().await;
+        let taken: Vec<InMemoryPart> = self.in_memory.borrow().clone();
         self.stats.borrow_mut().flush_in_flight = 1;
-        let result = self.flush_rows(&rows).await;
+        let result = self.flush_in_memory(taken).await;
         self.stats.borrow_mut().flush_in_flight = 0;
-        self.flushing.borrow_mut().retain(|r| !Rc::ptr_eq(r, &rows));
-        if let Err(error) = result {
-            // Nothing of these rows committed: put them back so no acknowledged sample is lost.
-            let mut buffer = self.buffer.borrow_mut();
-            let newer = std::mem::take(&mut *buffer);
-            buffer.extend_from_slice(&rows);
-            buffer.extend(newer);
-            return Err(error);
-        }
+        // On an error the parts not committed stay in memory, visible, and are retried next time.
+        result?;
         if let (Some(wal), Some(cut)) = (self.wal.get(), cut) {
             // Those rows are in committed parts now: their segments are no longer needed.
             wal.remove_segments_before(cut)
@@ -75,74 +69,37 @@ impl Storage {
         Ok(())
     }
 
-    async fn flush_rows(&self, rows: &[BufferedRow]) -> io::Result<()> {
+    /// Merges `taken` into one small part per partition and commits each; a committed partition's
+    /// in-memory parts leave `in_memory` in the same step, so no query sees them twice or not at all.
+    async fn flush_in_memory(&self, taken: Vec<InMemoryPart>) -> io::Result<()> {
         self.write_series_log().await?;
-        if rows.is_empty() {
-            return Ok(());
+        let mut by_partition: BTreeMap<PartitionKey, Vec<InMemoryPart>> = BTreeMap::new();
+        for part in taken {
+            by_partition.entry(part.key).or_default().push(part);
         }
-        let mut by_partition: BTreeMap<PartitionKey, Vec<BufferedRow>> = BTreeMap::new();
-        for row in rows {
-            by_partition
-                .entry(PartitionKey::of(row.timestamp_ms))
-                .or_default()
-                .push(*row);
-        }
-        for (key, mut rows) in by_partition {
-            // Stable: equal (series, time) keep arrival order, and the last one wins below.
-            rows.sort_by_key(|r| (r.series, r.timestamp_ms));
-            glommio::yield_if_needed().await;
-            let builder = self.build_flush_part(&rows).await;
-            self.commit_part(Commit {
-                key,
-                builder: &builder,
-                big: false,
-                replaced: &[],
-            })
-            .await?;
+        for (key, mut parts) in by_partition {
+            // Oldest first: on equal timestamps the newer part's sample wins.
+            parts.sort_by_key(|p| p.seq);
+            let inputs: Vec<Rc<Part>> = parts.iter().map(|p| p.part.clone()).collect();
+            let builder =
+                merge_blocks(inputs, self.options.dedup_interval_ms, FLUSH_ZSTD_LEVEL).await?;
+            let committed = self
+                .commit_part(Commit {
+                    key,
+                    builder: &builder,
+                    big: false,
+                    replaced: &[],
+                })
+                .await?;
+            if !committed {
+                return Err(io::Error::other("storage is closing"));
+            }
+            // No await since the commit: the rows switch from memory to disk in one step.
+            self.in_memory
+                .borrow_mut()
+                .retain(|p| !parts.iter().any(|f| Rc::ptr_eq(&f.part, &p.part)));
         }
         Ok(())
-    }
-
-    /// Encodes rows sorted by (series, time) into a part, series in TSID order.
-    async fn build_flush_part(&self, rows: &[BufferedRow]) -> PartBuilder {
-        // Runs of one series: (tsid, start, end).
-        let mut runs: Vec<(Tsid, usize, usize)> = Vec::new();
-        {
-            let index = self.index.borrow();
-            let mut start = 0;
-            while let Some(first) = rows.get(start) {
-                let len = rows.get(start..).map_or(0, |r| {
-                    r.iter().take_while(|x| x.series == first.series).count()
-                });
-                if let Some(entry) = index.entry(first.series) {
-                    runs.push((entry.tsid, start, start + len));
-                }
-                start += len;
-            }
-        }
-        runs.sort_unstable_by_key(|r| r.0);
-        let mut builder = PartBuilder::new(FLUSH_ZSTD_LEVEL);
-        let mut timestamps: Vec<i64> = Vec::new();
-        let mut values: Vec<f64> = Vec::new();
-        for (i, &(tsid, start, end)) in runs.iter().enumerate() {
-            timestamps.clear();
-            values.clear();
-            for row in rows.get(start..end).unwrap_or_default() {
-                if timestamps.last() == Some(&row.timestamp_ms) {
-                    if let Some(last) = values.last_mut() {
-                        *last = row.value;
-                    }
-                    continue;
-                }
-                timestamps.push(row.timestamp_ms);
-                values.push(row.value);
-            }
-            builder.add_series(tsid, &timestamps, &values);
-            if i % SERIES_PER_YIELD == 0 {
-                glommio::yield_if_needed().await;
-            }
-        }
-        builder
     }
 
     async fn write_series_log(&self) -> io::Result<()> {

@@ -11,6 +11,8 @@ use ahash::RandomState;
 
 use super::dedup::deduplicate;
 use super::fs;
+use super::inmemory::InMemoryPart;
+use super::part::index_block_cache::IndexBlockCache;
 use super::part::Part;
 use super::partition::{LivePart, Partition, PartitionKey, PartsList};
 use super::wal::{batch_record, Wal, WalOptions};
@@ -49,8 +51,16 @@ pub struct StorageStats {
     pub part_rows: u64,
     /// Bytes of live parts' column files.
     pub part_bytes: u64,
-    /// Rows waiting in memory.
+    /// Rows not yet on disk: buffered, being sealed, or in in-memory parts.
     pub buffered_rows: u64,
+    /// In-memory parts waiting for the next flush.
+    pub inmemory_parts: u64,
+    /// Index-block cache hits.
+    pub index_cache_hits: u64,
+    /// Index-block cache misses (an index block read from disk and decoded).
+    pub index_cache_misses: u64,
+    /// Bytes of decoded index blocks held by the cache.
+    pub index_cache_bytes: u64,
     /// Flushes done.
     pub flushes: u64,
     /// Merges done.
@@ -87,6 +97,8 @@ pub struct StorageOptions {
     pub retention_ms: i64,
     /// `--dedup.min-scrape-interval` in ms; 0 = off.
     pub dedup_interval_ms: i64,
+    /// Budget of this shard's cache of decoded index blocks, in bytes.
+    pub index_cache_bytes: u64,
 }
 
 /// A shard's storage.
@@ -95,8 +107,15 @@ pub struct Storage {
     pub(crate) options: StorageOptions,
     pub(crate) index: RefCell<Index>,
     pub(crate) buffer: RefCell<Vec<BufferedRow>>,
-    /// Rows taken from the buffer whose part is being written; still visible to queries.
-    pub(crate) flushing: RefCell<Vec<Rc<Vec<BufferedRow>>>>,
+    /// Rows taken from the buffer whose in-memory part is being built; still visible to queries.
+    pub(crate) sealing: RefCell<Vec<Rc<Vec<BufferedRow>>>>,
+    /// Sealed rows waiting for the next flush to disk (see `inmemory.rs`).
+    pub(crate) in_memory: RefCell<Vec<InMemoryPart>>,
+    pub(crate) next_seal_seq: Cell<u64>,
+    /// One seal at a time.
+    pub(crate) seal_lock: glommio::sync::Semaphore,
+    /// Decoded index blocks of disk parts, for queries.
+    pub(crate) index_cache: IndexBlockCache,
     pub(crate) partitions: RefCell<BTreeMap<PartitionKey, Partition>>,
     /// Parts replaced by a merge or dropped by retention, deleted once no query holds them.
     pub(crate) retired: RefCell<Vec<Rc<Part>>>,
@@ -132,7 +151,11 @@ impl Storage {
             options,
             index: RefCell::new(index),
             buffer: RefCell::new(Vec::new()),
-            flushing: RefCell::new(Vec::new()),
+            sealing: RefCell::new(Vec::new()),
+            in_memory: RefCell::new(Vec::new()),
+            next_seal_seq: Cell::new(0),
+            seal_lock: glommio::sync::Semaphore::new(1),
+            index_cache: IndexBlockCache::new(options.index_cache_bytes),
             partitions: RefCell::new(partitions),
             retired: RefCell::new(Vec::new()),
             next_part_id: Cell::new(next_part_id),
@@ -145,7 +168,7 @@ impl Storage {
             wal_scratch: RefCell::new(Vec::new()),
             write_gate: RefCell::new(Default::default()),
         };
-        storage.note_series_time_ranges();
+        storage.note_series_time_ranges().await?;
         if let Some(sync) = options.wal_sync {
             storage.replay_wal(sync).await?;
         }
@@ -210,18 +233,64 @@ impl Storage {
         Ok(counts)
     }
 
-    /// Widens every series' known time range by the blocks of the live parts.
-    fn note_series_time_ranges(&self) {
-        let partitions = self.partitions.borrow();
-        let mut index = self.index.borrow_mut();
-        for live in partitions.values().flat_map(|p| p.parts.iter()) {
-            for header in live.part.headers() {
-                if let Some(series) = index.by_metric_id(header.tsid.metric_id) {
-                    index.note_timestamp(series, header.min_timestamp_ms);
-                    index.note_timestamp(series, header.max_timestamp_ms);
+    /// Copies of the rows being sealed or buffered for `wanted` within `[min_ms, max_ms]`, per
+    /// wanted series, in arrival order.
+    fn unsealed_samples(
+        &self,
+        wanted: &[(Tsid, SeriesRef, Labels)],
+        min_ms: i64,
+        max_ms: i64,
+    ) -> Vec<Vec<(i64, f64)>> {
+        let mut samples: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
+        let position_of: HashMap<SeriesRef, usize, RandomState> = wanted
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s, _))| (*s, i))
+            .collect();
+        let sealing = self.sealing.borrow();
+        let buffer = self.buffer.borrow();
+        let sources = sealing
+            .iter()
+            .map(|r| r.as_slice())
+            .chain(std::iter::once(buffer.as_slice()));
+        for rows in sources {
+            for row in rows {
+                if row.timestamp_ms < min_ms || row.timestamp_ms > max_ms {
+                    continue;
+                }
+                if let Some(out) = position_of
+                    .get(&row.series)
+                    .and_then(|&i| samples.get_mut(i))
+                {
+                    out.push((row.timestamp_ms, row.value));
                 }
             }
         }
+        samples
+    }
+
+    /// Widens every series' known time range by the blocks of the live parts (a one-time scan of
+    /// every index block, which also checks them; nothing of it stays in memory).
+    async fn note_series_time_ranges(&self) -> io::Result<()> {
+        let parts: Vec<Rc<Part>> = self
+            .partitions
+            .borrow()
+            .values()
+            .flat_map(|p| p.parts.iter().map(|live| live.part.clone()))
+            .collect();
+        for part in parts {
+            for number in 0..part.index_blocks() {
+                let headers = part.index_block(number, None).await?;
+                let mut index = self.index.borrow_mut();
+                for header in headers.iter() {
+                    if let Some(series) = index.by_metric_id(header.tsid.metric_id) {
+                        index.note_timestamp(series, header.min_timestamp_ms);
+                        index.note_timestamp(series, header.max_timestamp_ms);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Accepts a batch: registers new series and buffers the rows. Returns (accepted, rejected) sample counts.
@@ -271,7 +340,11 @@ impl Storage {
         min_ms: i64,
         max_ms: i64,
     ) -> io::Result<Vec<SampleRange>> {
-        let (mut wanted, mut parts) = {
+        // Everything the query reads is taken in one step, with no await: disk parts, in-memory
+        // parts, and copies of the matching rows being sealed or buffered. Rows move between
+        // those layers without an await too, so the query sees each row exactly once, and the
+        // parts it holds (`Rc`) are not deleted before it is done (`delete_retired`).
+        let (mut wanted, disk_parts, memory_parts, mut samples) = {
             let index = self.index.borrow();
             let mut wanted: Vec<(Tsid, SeriesRef, Labels)> =
                 search::select(&index, matchers, min_ms, max_ms)
@@ -279,54 +352,41 @@ impl Storage {
                     .filter_map(|s| index.entry(s).map(|e| (e.tsid, s, e.labels.clone())))
                     .collect();
             wanted.sort_by_key(|(tsid, _, _)| *tsid);
-            let parts: Vec<LivePart> = self
+            let mut disk_parts: Vec<LivePart> = self
                 .partitions
                 .borrow()
                 .iter()
                 .filter(|(key, _)| key.end_ms() > min_ms && key.start_ms() <= max_ms)
                 .flat_map(|(_, p)| p.parts.iter().cloned())
                 .collect();
-            (wanted, parts)
+            // Older parts first, so that newer writes win on equal timestamps.
+            disk_parts.sort_by_key(|p| p.id);
+            let mut memory_parts: Vec<InMemoryPart> = self.in_memory.borrow().clone();
+            memory_parts.sort_by_key(|p| p.seq);
+            let unsealed = self.unsealed_samples(&wanted, min_ms, max_ms);
+            (wanted, disk_parts, memory_parts, unsealed)
         };
-        let mut samples: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
         let tsids: Vec<Tsid> = wanted.iter().map(|(t, _, _)| *t).collect();
-        // Older parts first, so that newer writes win on equal timestamps.
-        parts.sort_by_key(|p| p.id);
-        for live in &parts {
-            for (position, timestamps, values) in live.part.read(&tsids, min_ms, max_ms).await? {
-                if let Some(out) = samples.get_mut(position) {
+        // Per series, oldest source first: disk parts, in-memory parts, then the unsealed rows.
+        let mut read: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
+        let parts = disk_parts
+            .iter()
+            .map(|p| &p.part)
+            .chain(memory_parts.iter().map(|p| &p.part));
+        for part in parts {
+            for (position, timestamps, values) in
+                part.read(&tsids, min_ms, max_ms, &self.index_cache).await?
+            {
+                if let Some(out) = read.get_mut(position) {
                     out.extend(timestamps.into_iter().zip(values));
                 }
             }
         }
-        drop(parts);
-        {
-            // Buffered rows are the newest: they come last so that they win on equal timestamps.
-            let position_of: HashMap<SeriesRef, usize, RandomState> = wanted
-                .iter()
-                .enumerate()
-                .map(|(i, (_, s, _))| (*s, i))
-                .collect();
-            let flushing = self.flushing.borrow();
-            let buffer = self.buffer.borrow();
-            let sources = flushing
-                .iter()
-                .map(|r| r.as_slice())
-                .chain(std::iter::once(buffer.as_slice()));
-            for rows in sources {
-                for row in rows {
-                    if row.timestamp_ms < min_ms || row.timestamp_ms > max_ms {
-                        continue;
-                    }
-                    if let Some(out) = position_of
-                        .get(&row.series)
-                        .and_then(|&i| samples.get_mut(i))
-                    {
-                        out.push((row.timestamp_ms, row.value));
-                    }
-                }
-            }
+        drop((disk_parts, memory_parts));
+        for (out, unsealed) in read.iter_mut().zip(samples.iter_mut()) {
+            out.append(unsealed);
         }
+        let samples = read;
         let mut result = Vec::with_capacity(wanted.len());
         for ((_, _, labels), mut points) in wanted.drain(..).zip(samples) {
             if points.is_empty() {
@@ -404,7 +464,12 @@ impl Storage {
         stats.part_rows = live().map(|p| p.part.metadata.rows).sum();
         stats.part_bytes = live().map(|p| p.part.column_bytes()).sum();
         stats.series = self.index.borrow().len() as u64;
-        stats.buffered_rows = self.buffer.borrow().len() as u64;
+        stats.buffered_rows = self.unflushed_rows();
+        stats.inmemory_parts = self.in_memory.borrow().len() as u64;
+        let (hits, misses) = self.index_cache.counters();
+        stats.index_cache_hits = hits;
+        stats.index_cache_misses = misses;
+        stats.index_cache_bytes = self.index_cache.bytes();
     }
 
     /// Deletes retired parts that no query holds any more.

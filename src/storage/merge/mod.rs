@@ -173,8 +173,10 @@ pub async fn merge_blocks(
     dedup_interval_ms: i64,
     zstd_level: i32,
 ) -> io::Result<PartBuilder> {
-    let mut readers: Vec<BlockStreamReader> =
-        parts.into_iter().map(BlockStreamReader::new).collect();
+    let mut readers: Vec<BlockStreamReader> = Vec::with_capacity(parts.len());
+    for part in parts {
+        readers.push(BlockStreamReader::new(part).await?);
+    }
     let mut heap = BinaryHeap::new();
     for (input, reader) in readers.iter().enumerate() {
         if let Some(header) = reader.peek() {
