@@ -18,6 +18,7 @@ pub mod date;
 pub mod durations;
 mod engine;
 pub mod error;
+mod extended_ranges;
 mod functions;
 pub mod histogram;
 mod info;
@@ -61,6 +62,7 @@ pub async fn instant_query<S: SeriesSource>(
     };
     let resolved = durations::resolve(expr, &params)?;
     let expr = resolved.as_ref().unwrap_or(expr);
+    extended_ranges::check(expr)?;
     let plan = plan(expr, &params)?;
     let data = fetch(&plan, &params, source).await?;
     let mut engine = Engine::new(&params, &plan, &data);
@@ -86,6 +88,7 @@ pub async fn range_query<S: SeriesSource>(
     }
     let resolved = durations::resolve(expr, params)?;
     let expr = resolved.as_ref().unwrap_or(expr);
+    extended_ranges::check(expr)?;
     let plan = plan(expr, params)?;
     let data = fetch(&plan, params, source).await?;
     let mut engine = Engine::new(params, &plan, &data);
