@@ -15,6 +15,7 @@ pub mod annotation;
 mod binary;
 mod call;
 pub mod date;
+mod direct;
 pub mod durations;
 mod engine;
 pub mod error;
@@ -93,6 +94,12 @@ pub async fn range_query<S: SeriesSource>(
     let data = fetch(&plan, params, source).await?;
     let mut engine = Engine::new(params, &plan, &data);
     engine.range_query = true;
+    if let Some(matrix) = direct::direct_matrix(&mut engine, expr, params) {
+        return Ok(QueryResult {
+            value: Value::Matrix(matrix?),
+            annotations: engine.annotations,
+        });
+    }
     let mut builder = SeriesBuilder::default();
     let mut total_points = 0usize;
     let mut t = params.start_ms;
