@@ -2,7 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -90,23 +90,6 @@ struct Serving {
 
 async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, String> {
     let index = start.index;
-    // A heartbeat keeps the executor from parking for longer than a few ms, so that a lost
-    // cross-executor wakeup (see repoll.rs) is always followed by another look at the tasks.
-    glommio::spawn_local(async {
-        loop {
-            glommio::timer::sleep(CROSS_SHARD_REPOLL).await;
-        }
-    })
-    .detach();
-    std::fs::create_dir_all(&start.dir).map_err(|e| {
-        format!(
-            "cannot create {}: {e}; check --data-dir",
-            start.dir.display()
-        )
-    })?;
-    fs::prime_dma_probe(&start.dir)
-        .await
-        .map_err(|e| format!("shard {index}: {e}"))?;
     let wal_sync = match start.flags.wal_sync.as_str() {
         "batch" => SyncMode::Batch(start.flags.wal_batch_interval),
         "none" => SyncMode::None,
@@ -117,19 +100,76 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
         retention_ms: start.flags.retention.as_millis() as i64,
         dedup_interval_ms: start.flags.dedup_min_scrape_interval.as_millis() as i64,
         index_cache_bytes: start.flags.index_block_cache_bytes / start.shards.max(1) as u64,
+        time_checks: true,
     };
-    let storage = Storage::open(&start.dir, options)
-        .await
-        .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
-    let _ = start.ready.send(Startup::StorageOpen);
     let mesh = mesh.ok_or_else(|| format!("BUG: shard {index} has no mesh ends"))?;
-    let (senders, receivers) = mesh.connect().await;
+    let opening = ShardOpening {
+        index,
+        shards: start.shards,
+        dir: &start.dir,
+        options,
+        flags: start.flags.clone(),
+    };
+    let api = open_shard(opening, mesh, || {
+        let _ = start.ready.send(Startup::StorageOpen);
+    })
+    .await?;
     let listener = TcpListener::bind(start.listen).map_err(|e| {
         format!(
             "cannot listen on {}: {e}; choose another --listen",
             start.listen
         )
     })?;
+    Ok(Serving { api, listener })
+}
+
+/// What [`open_shard`] needs besides the mesh.
+pub struct ShardOpening<'a> {
+    /// The shard's index.
+    pub index: usize,
+    /// Number of shards.
+    pub shards: usize,
+    /// Its directory.
+    pub dir: &'a Path,
+    /// How its storage is set up.
+    pub options: StorageOptions,
+    /// Server flags (query limits, lookback) its front uses.
+    pub flags: Arc<ServerFlags>,
+}
+
+/// Opens a shard's storage, connects it to the other shards and starts answering their requests;
+/// returns its front. `storage_open` runs once the storage is open, before the mesh connects.
+/// The server and the embedded runtime (`embedded.rs`) start shards through this one path.
+pub async fn open_shard(
+    opening: ShardOpening<'_>,
+    mesh: MeshEnds,
+    storage_open: impl FnOnce(),
+) -> Result<Rc<Api>, String> {
+    let ShardOpening {
+        index,
+        shards,
+        dir,
+        options,
+        flags,
+    } = opening;
+    // A heartbeat keeps the executor from parking for longer than a few ms, so that a lost
+    // cross-executor wakeup (see repoll.rs) is always followed by another look at the tasks.
+    glommio::spawn_local(async {
+        loop {
+            glommio::timer::sleep(CROSS_SHARD_REPOLL).await;
+        }
+    })
+    .detach();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create {}: {e}; check --data-dir", dir.display()))?;
+    fs::prime_dma_probe(dir)
+        .await
+        .map_err(|e| format!("shard {index}: {e}"))?;
+    let storage = Storage::open(dir, options)
+        .await
+        .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
+    storage_open();
+    let (senders, receivers) = mesh.connect().await;
     let shard = Rc::new(Shard {
         index,
         storage: Rc::new(storage),
@@ -147,15 +187,14 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
         })
         .detach();
     }
-    let api = Rc::new(Api {
+    Ok(Rc::new(Api {
         shard,
         senders,
-        shards: start.shards,
-        flags: start.flags.clone(),
+        shards,
+        flags,
         in_flight: Rc::new(Cell::new(0)),
         started_ms: crate::shard::now_ms(),
-    });
-    Ok(Serving { api, listener })
+    }))
 }
 
 async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), String> {

@@ -130,6 +130,7 @@ mod tests {
                     retention_ms: i64::MAX / 4,
                     dedup_interval_ms: 0,
                     index_cache_bytes: 16 << 20,
+                    time_checks: true,
                 };
                 let storage = Storage::open(&path, options).await.unwrap();
                 let now = crate::shard::now_ms();

@@ -51,6 +51,7 @@ fn options() -> StorageOptions {
         retention_ms: i64::MAX / 4,
         dedup_interval_ms: 0,
         index_cache_bytes: 16 << 20,
+        time_checks: true,
     }
 }
 
