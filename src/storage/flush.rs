@@ -15,6 +15,12 @@ use crate::index::{series_log, Tsid};
 pub const FLUSH_ZSTD_LEVEL: i32 = 1;
 /// Series encoded between two scheduler checks, so a flush never holds the core for long.
 const SERIES_PER_YIELD: usize = 1024;
+/// Buffered rows (24 bytes each, so 4.5 MiB) that trigger a flush before `--flush-interval`.
+/// Without it the buffer grows with the ingest rate: a fast import reached 250 MiB of RSS in
+/// one 2 s interval. Ingest waits for this flush, so while one runs the buffer refills at most
+/// about once more. Below 256 Ki so that one more request's rows rarely double the vector's
+/// capacity; smaller means more (and smaller) parts for the merger to combine.
+pub const MAX_BUFFERED_ROWS: usize = 192 * 1024;
 
 /// A new part to commit and the parts it replaces.
 pub(crate) struct Commit<'a> {
@@ -27,9 +33,26 @@ pub(crate) struct Commit<'a> {
 impl Storage {
     /// Writes buffered rows (and new series) to disk as small parts, then wakes the merger.
     pub async fn flush(&self) -> io::Result<()> {
+        self.flush_at_least(0).await
+    }
+
+    /// Flushes if the buffer holds [`MAX_BUFFERED_ROWS`] or more. Callers queue behind a flush
+    /// in progress and check again once it is done, which is the ingest's backpressure.
+    pub async fn flush_if_full(&self) -> io::Result<()> {
+        if self.buffer.borrow().len() < MAX_BUFFERED_ROWS {
+            return Ok(());
+        }
+        self.flush_at_least(MAX_BUFFERED_ROWS).await
+    }
+
+    /// Flushes when, with the flush lock held, at least `min_rows` rows are buffered.
+    async fn flush_at_least(&self, min_rows: usize) -> io::Result<()> {
         let Ok(_permit) = self.flush_lock.acquire_permit(1).await else {
             return Ok(());
         };
+        if min_rows > 0 && self.buffer.borrow().len() < min_rows {
+            return Ok(());
+        }
         // Rows are appended to the WAL and buffered without an await in between, so every row in
         // a segment before `cut` is in the buffer taken next.
         let cut = match self.wal.get() {
@@ -40,7 +63,12 @@ impl Storage {
             ),
             None => None,
         };
-        let rows = Rc::new(std::mem::take(&mut *self.buffer.borrow_mut()));
+        let mut rows = std::mem::take(&mut *self.buffer.borrow_mut());
+        // Sorted in place before queries see it (they only filter by series), so the part is
+        // built without a sorted copy. Stable: equal (series, time) keep arrival order, and the
+        // last one wins in `build_flush_part`.
+        rows.sort_by_key(|r| (r.series, r.timestamp_ms));
+        let rows = Rc::new(rows);
         self.flushing.borrow_mut().push(rows.clone());
         self.stats.borrow_mut().flush_in_flight = 1;
         let result = self.flush_rows(&rows).await;
@@ -66,11 +94,20 @@ impl Storage {
         Ok(())
     }
 
+    /// Writes rows sorted by (series, time) as one small part per partition they touch.
     async fn flush_rows(&self, rows: &[BufferedRow]) -> io::Result<()> {
         self.write_series_log().await?;
-        if rows.is_empty() {
+        let (Some(min_ms), Some(max_ms)) = (
+            rows.iter().map(|r| r.timestamp_ms).min(),
+            rows.iter().map(|r| r.timestamp_ms).max(),
+        ) else {
             return Ok(());
+        };
+        if PartitionKey::of(min_ms) == PartitionKey::of(max_ms) {
+            // The usual case, one month: no copy.
+            return self.flush_partition(PartitionKey::of(min_ms), rows).await;
         }
+        // Splitting keeps each partition's rows in (series, time) order.
         let mut by_partition: BTreeMap<PartitionKey, Vec<BufferedRow>> = BTreeMap::new();
         for row in rows {
             by_partition
@@ -78,19 +115,22 @@ impl Storage {
                 .or_default()
                 .push(*row);
         }
-        for (key, mut rows) in by_partition {
-            // Stable: equal (series, time) keep arrival order, and the last one wins below.
-            rows.sort_by_key(|r| (r.series, r.timestamp_ms));
-            glommio::yield_if_needed().await;
-            let builder = self.build_flush_part(&rows).await;
-            self.commit_part(Commit {
-                key,
-                builder: &builder,
-                big: false,
-                replaced: &[],
-            })
-            .await?;
+        for (key, rows) in by_partition {
+            self.flush_partition(key, &rows).await?;
         }
+        Ok(())
+    }
+
+    async fn flush_partition(&self, key: PartitionKey, rows: &[BufferedRow]) -> io::Result<()> {
+        glommio::yield_if_needed().await;
+        let builder = self.build_flush_part(rows).await;
+        self.commit_part(Commit {
+            key,
+            builder: &builder,
+            big: false,
+            replaced: &[],
+        })
+        .await?;
         Ok(())
     }
 
