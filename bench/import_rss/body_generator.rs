@@ -175,9 +175,10 @@ mod tests {
     fn lines_cycle_over_the_series() {
         let mut generator = BodyGenerator::new(ImportFormat::PrometheusText, 2, 1000, 10);
         let mut out = Vec::new();
-        generator.fill(&mut out, 1);
-        generator.fill(&mut out, out.len() + 1);
-        generator.fill(&mut out, out.len() + 1);
+        for _ in 0..3 {
+            let next = out.len() + 1;
+            generator.fill(&mut out, next);
+        }
         let text = String::from_utf8(out).unwrap_or_default();
         assert_eq!(
             text,
