@@ -16,6 +16,16 @@ use prost::Message;
 use strata::ingest::remote_write::proto::WriteRequest;
 use strata::ingest::remote_write::v2_proto;
 
+/// An expected series: metric name, labels besides the extra ones, value at t-1000 and at t.
+type WantedSeries = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    f64,
+    f64,
+);
+/// Series by sorted label pairs: their timestamps and values.
+type SeriesSamples = BTreeMap<Vec<(String, String)>, (Vec<i64>, Vec<f64>)>;
+
 const ENCODINGS: [&str; 5] = ["identity", "gzip", "deflate", "zstd", "snappy"];
 
 fn compress(encoding: &str, raw: &[u8]) -> Vec<u8> {
@@ -47,12 +57,7 @@ struct Case {
     /// The line number of the body's one malformed line, if it has one.
     bad_line: Option<u64>,
     /// Expected series: (metric name, labels besides the extra ones, value at t-1000, at t).
-    want: &'static [(
-        &'static str,
-        &'static [(&'static str, &'static str)],
-        f64,
-        f64,
-    )],
+    want: &'static [WantedSeries],
 }
 
 fn json_body(t: i64) -> Vec<u8> {
@@ -217,11 +222,7 @@ fn send(server: &Server, case: &Case, encoding: &str, t: i64) -> HttpResponse {
 }
 
 /// Exported series of one (route, encoding): labels → (timestamps, values).
-fn exported(
-    server: &Server,
-    route: &str,
-    encoding: &str,
-) -> BTreeMap<Vec<(String, String)>, (Vec<i64>, Vec<f64>)> {
+fn exported(server: &Server, route: &str, encoding: &str) -> SeriesSamples {
     let selector = format!(r#"{{route="{route}",enc="{encoding}"}}"#);
     let response = server.get(&format!("/api/v1/export?match[]={}", enc(&selector)));
     assert_eq!(response.status, 200, "{}", response.text());
@@ -297,7 +298,7 @@ fn every_path_every_encoding_extra_labels_and_bad_lines() {
 
             // Exactly the good samples arrived, with both extra labels.
             let got = exported(&server, case.route, encoding);
-            let want: BTreeMap<Vec<(String, String)>, (Vec<i64>, Vec<f64>)> = case
+            let want: SeriesSamples = case
                 .want
                 .iter()
                 .map(|(name, labels, first, second)| {
