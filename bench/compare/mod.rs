@@ -4,8 +4,8 @@
 //! server has them, the dashboard queries, peak RSS, then stop and measure the
 //! data directory. Writes `<out-dir>/<date>-<workload>.md` and its charts.
 
-mod host_metrics;
-mod server_process;
+pub mod host_metrics;
+pub mod server_process;
 pub mod wal_sync;
 
 use std::path::{Path, PathBuf};
@@ -245,8 +245,13 @@ fn run_server(
         kind.name(),
         args.server_cpus
     );
-    let mut server =
-        ServerProcess::start(kind, &binary, &args.server_cpus, work_dir.join(kind.name()))?;
+    let mut server = ServerProcess::start(
+        kind,
+        &binary,
+        &args.server_cpus,
+        work_dir.join(kind.name()),
+        &[],
+    )?;
     let version = server.reported_version().unwrap_or(version);
     let ingest = ingest_into(args, &server, workload)?;
     flush_and_merge(&server)?;

@@ -148,23 +148,14 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `binary` pinned to `cpus` in a fresh `work_dir` and waits until it serves.
+    /// Starts `binary` pinned to `cpus` in a fresh `work_dir` and waits until it serves;
+    /// `extra_args` go after the listen and data flags.
     pub fn start(
         kind: ServerKind,
         binary: &Path,
         cpus: &str,
         work_dir: PathBuf,
-    ) -> Result<ServerProcess, BenchError> {
-        ServerProcess::start_with_flags(kind, binary, cpus, work_dir, &[])
-    }
-
-    /// [`start`](Self::start) with `extra` flags after the usual ones (e.g. `--wal.sync=batch`).
-    pub fn start_with_flags(
-        kind: ServerKind,
-        binary: &Path,
-        cpus: &str,
-        work_dir: PathBuf,
-        extra: &[String],
+        extra_args: &[String],
     ) -> Result<ServerProcess, BenchError> {
         let work = work_dir.display().to_string();
         std::fs::create_dir_all(&work_dir).map_err(|e| BenchError::io("create", &work, e))?;
@@ -186,7 +177,7 @@ impl ServerProcess {
             .arg(cpus)
             .arg(binary)
             .args(kind.args(port, &data_dir, &work_dir))
-            .args(extra)
+            .args(extra_args)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)

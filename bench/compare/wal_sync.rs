@@ -173,7 +173,7 @@ fn measure(
     work_dir: &Path,
 ) -> Result<Measurement, BenchError> {
     let binary = binary(args, config.kind)?;
-    let mut server = ServerProcess::start_with_flags(
+    let mut server = ServerProcess::start(
         config.kind,
         &binary,
         &args.server_cpus,

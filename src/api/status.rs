@@ -355,7 +355,7 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
         "strata_rows_rejected_total{{reason=\"invalid_series\"}} {}",
         front.invalid_samples
     );
-    let front_metrics: [(&str, &str, u64); 3] = [
+    let front_metrics: [(&str, &str, u64); 4] = [
         (
             "strata_invalid_series_total",
             "Series rejected on ingest for invalid labels.",
@@ -370,6 +370,11 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             "strata_exemplars_dropped_total",
             "Exemplars received and dropped (not stored).",
             front.exemplars_dropped,
+        ),
+        (
+            "strata_import_lines_skipped_total",
+            "Malformed lines of import bodies skipped (the good lines of the same body are kept).",
+            front.import_lines_skipped,
         ),
     ];
     for (name, help, value) in front_metrics {

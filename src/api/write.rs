@@ -6,7 +6,7 @@ use super::Api;
 use crate::http::{Request, Response};
 use crate::ingest::content_encoding::{BodyDecoder, ContentEncoding};
 use crate::ingest::remote_write::decode::{decode_with_extra_labels, DecodeError, LabelLimits};
-use crate::ingest::remote_write::v2::{decode_v2, WriteProto};
+use crate::ingest::remote_write::v2::{decode_v2_with_extra_labels, WriteProto};
 use crate::ingest::IngestBatch;
 use crate::shard::message::ShardRequest;
 
@@ -97,14 +97,14 @@ impl Api {
                 &extra_labels,
             )
             .map_err(too_large)?,
-            WriteProto::V2 => {
-                if !extra_labels.is_empty() {
-                    return Err(ApiError::bad_data(
-                        "extra_label is not supported with remote write 2.0 yet",
-                    ));
-                }
-                decode_v2(body, self.shards, flags.max_request_bytes, &limits).map_err(too_large)?
-            }
+            WriteProto::V2 => decode_v2_with_extra_labels(
+                body,
+                self.shards,
+                flags.max_request_bytes,
+                &limits,
+                &extra_labels,
+            )
+            .map_err(too_large)?,
         };
         let v2_written = (proto == WriteProto::V2).then(|| decoded.written());
         self.shard
