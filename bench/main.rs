@@ -13,6 +13,7 @@ mod duration_arg;
 mod error;
 mod gen;
 mod http_client;
+mod index;
 mod ingest;
 mod prng;
 mod query;
@@ -47,6 +48,8 @@ enum Command {
     Report(compare::ReportArgs),
     /// Ingest rate of Strata with --wal.sync=always, batch and none against VictoriaMetrics.
     WalSync(compare::wal_sync::WalSyncArgs),
+    /// Index figures (new series/s, RSS per series, start-up, lookups) vs VictoriaMetrics.
+    Index(index::IndexArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => compare::rerender(args),
         Command::WalSync(args) => compare::wal_sync::run(args),
+        Command::Index(args) => index::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

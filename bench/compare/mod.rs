@@ -4,8 +4,8 @@
 //! server has them, the dashboard queries, peak RSS, then stop and measure the
 //! data directory. Writes `<out-dir>/<date>-<workload>.md` and its charts.
 
-mod host_metrics;
-mod server_process;
+pub(crate) mod host_metrics;
+pub(crate) mod server_process;
 pub mod wal_sync;
 
 use std::path::{Path, PathBuf};
