@@ -343,7 +343,9 @@ fn render(results: &IndexResults) -> String {
          sent once over {} connections; servers on CPUs {} ({cores} core(s)), client on CPUs {}. \
          Start-up: spawn after a clean stop until `/health` answers and an instant query returns \
          the last series written. Lookups are timed on one keep-alive connection and each answer's \
-         size is checked. Load average at the end: {}.\n",
+         size is checked. Strata runs with its default `--wal.sync=always` (acknowledged \
+         writes are on disk); VictoriaMetrics acknowledges before its data reaches the disk. \
+         Load average at the end: {}.\n",
         results.connections, results.server_cpus, results.client_cpus, results.load_average_at_end
     );
     let [strata, vm] = [ServerKind::Strata, ServerKind::VictoriaMetrics]
