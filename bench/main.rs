@@ -15,6 +15,7 @@ mod error;
 mod gen;
 mod http_client;
 mod import_rss;
+mod index;
 mod ingest;
 mod prng;
 mod query;
@@ -51,6 +52,8 @@ enum Command {
     WalSync(compare::wal_sync::WalSyncArgs),
     /// Stream big generated import bodies into Strata and measure how much its RSS grows.
     ImportRss(import_rss::ImportRssArgs),
+    /// Index figures (new series/s, RSS per series, start-up, lookups) vs VictoriaMetrics.
+    Index(index::IndexArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Report(args) => compare::rerender(args),
         Command::WalSync(args) => compare::wal_sync::run(args),
         Command::ImportRss(args) => import_rss::run(args),
+        Command::Index(args) => index::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
