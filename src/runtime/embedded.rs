@@ -30,6 +30,8 @@ use crate::storage::StorageOptions;
 
 /// How long a wait on the shards goes before their threads are kicked.
 pub const KICK_AFTER: Duration = Duration::from_secs(1);
+/// A job still unfinished after this is reported as an error rather than waited for forever.
+pub const JOB_DEADLINE: Duration = Duration::from_secs(60);
 /// Longest the shards may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -182,10 +184,16 @@ impl Embedded {
             .ok_or("embedded shards are stopped")?
             .unbounded_send(job)
             .map_err(|_| "embedded shard 0 is not running".to_string())?;
+        let deadline = Instant::now() + JOB_DEADLINE;
         loop {
             match rx.recv_timeout(KICK_AFTER) {
                 Ok(value) => return Ok(value),
-                Err(mpsc::RecvTimeoutError::Timeout) => self.kick(),
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => self.kick(),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "embedded shard 0 did not finish a job within {JOB_DEADLINE:?}"
+                    ))
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     return Err("embedded shard 0 dropped the job".to_string())
                 }

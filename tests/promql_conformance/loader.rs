@@ -32,19 +32,26 @@ static GENERATION: AtomicUsize = AtomicUsize::new(0);
 /// The storage the scripts run against: started at the first use after each `clear`.
 pub struct TestStorage {
     shards: RefCell<Option<Embedded>>,
-    dir: PathBuf,
+    dir: RefCell<PathBuf>,
+}
+
+/// How long `clear` waits for the shards to stop before leaving them behind.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A directory no earlier state used.
+fn fresh_dir() -> PathBuf {
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!(
+        "strata-promql-conformance-{}-{generation}",
+        std::process::id()
+    ))
 }
 
 impl Default for TestStorage {
     fn default() -> Self {
-        let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "strata-promql-conformance-{}-{generation}",
-            std::process::id()
-        ));
         TestStorage {
             shards: RefCell::new(None),
-            dir,
+            dir: RefCell::new(fresh_dir()),
         }
     }
 }
@@ -59,7 +66,8 @@ impl TestStorage {
     {
         let mut shards = self.shards.borrow_mut();
         if shards.is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
+            let dir = self.dir.borrow().clone();
+            let _ = std::fs::remove_dir_all(&dir);
             let options = StorageOptions {
                 // The WAL only adds durability, which these runs do not need.
                 wal_sync: None,
@@ -71,7 +79,7 @@ impl TestStorage {
             let flags = Cli::try_parse_from(["strata"])
                 .map_err(|e| format!("default flags: {e}"))?
                 .server;
-            *shards = Some(Embedded::start(&self.dir, SHARDS, options, flags)?);
+            *shards = Some(Embedded::start(&dir, SHARDS, options, flags)?);
         }
         match shards.as_ref() {
             Some(shards) => shards.run(job),
@@ -119,10 +127,25 @@ impl TestStorage {
 
     /// Drops everything (`clear`): the next use starts fresh shards in an empty directory.
     pub fn clear(&self) {
-        if let Some(shards) = self.shards.borrow_mut().take() {
-            let _ = shards.stop();
+        let Some(shards) = self.shards.borrow_mut().take() else {
+            return;
+        };
+        // Stopped on a helper thread with a deadline: a glommio executor that a lost wakeup
+        // leaves parked in io_uring past every kick must not hang the whole run. Its threads
+        // are then left behind (they die with the process) and the next state gets a new dir.
+        let (stopped, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = stopped.send(shards.stop());
+        });
+        if wait.recv_timeout(STOP_WAIT).is_ok() {
+            let _ = std::fs::remove_dir_all(&*self.dir.borrow());
+        } else {
+            eprintln!(
+                "promql conformance: embedded shards did not stop within {STOP_WAIT:?} \
+                 (glommio lost wakeup); leaving them and starting the next state in a new dir"
+            );
+            *self.dir.borrow_mut() = fresh_dir();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
