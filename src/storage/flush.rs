@@ -22,7 +22,7 @@ pub const FLUSH_ZSTD_LEVEL: i32 = 1;
 /// `--flush-interval`. Without it memory grows with the ingest rate: a fast import reached
 /// 250 MiB of RSS within one interval. The ingest that crosses it is answered after the flush,
 /// so a client cannot outrun the flushes. Smaller means more (and smaller) parts to merge.
-pub const MAX_UNFLUSHED_ROWS: u64 = 192 * 1024;
+pub const MAX_UNFLUSHED_ROWS: u64 = 128 * 1024;
 
 /// A new part to commit and the parts it replaces.
 pub(crate) struct Commit<'a> {
