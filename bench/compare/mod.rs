@@ -120,24 +120,11 @@ impl Drop for WorkDir {
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn binary(args: &CompareArgs, kind: ServerKind) -> Result<PathBuf, BenchError> {
-    let path = match kind {
-        ServerKind::Strata => match &args.strata {
-            Some(path) => path.clone(),
-            None => std::env::current_exe()
-                .map_err(|e| BenchError::io("locate", "current executable", e))?
-                .with_file_name("strata"),
-        },
-        ServerKind::VictoriaMetrics => args.victoria_metrics.clone(),
-        ServerKind::Prometheus => args.prometheus.clone(),
+    let peer = match kind {
+        ServerKind::Prometheus => &args.prometheus,
+        _ => &args.victoria_metrics,
     };
-    if !path.is_file() {
-        return Err(BenchError::InvalidArgs(format!(
-            "{} binary {} not found",
-            kind.name(),
-            path.display()
-        )));
-    }
-    Ok(path)
+    server_process::server_binary(kind, args.strata.as_deref(), peer)
 }
 
 /// Pins this process (all its threads, and so the connection threads it starts later).

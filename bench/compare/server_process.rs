@@ -304,3 +304,27 @@ impl Drop for ServerProcess {
         let _ = std::fs::remove_dir_all(&self.work_dir);
     }
 }
+
+/// The binary to run for `kind`: Strata's (given, or the `strata` next to this executable), else
+/// `peer`; an error naming it when it is not there.
+pub fn server_binary(
+    kind: ServerKind,
+    strata: Option<&Path>,
+    peer: &Path,
+) -> Result<PathBuf, BenchError> {
+    let path = match (kind, strata) {
+        (ServerKind::Strata, Some(path)) => path.to_path_buf(),
+        (ServerKind::Strata, None) => std::env::current_exe()
+            .map_err(|e| BenchError::io("locate", "current executable", e))?
+            .with_file_name("strata"),
+        _ => peer.to_path_buf(),
+    };
+    if !path.is_file() {
+        return Err(BenchError::InvalidArgs(format!(
+            "{} binary {} not found",
+            kind.name(),
+            path.display()
+        )));
+    }
+    Ok(path)
+}

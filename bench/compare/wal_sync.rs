@@ -128,23 +128,7 @@ fn configs(args: &WalSyncArgs) -> Vec<Config> {
 }
 
 fn binary(args: &WalSyncArgs, kind: ServerKind) -> Result<PathBuf, BenchError> {
-    let path = match kind {
-        ServerKind::Strata => match &args.strata {
-            Some(path) => path.clone(),
-            None => std::env::current_exe()
-                .map_err(|e| BenchError::io("locate", "current executable", e))?
-                .with_file_name("strata"),
-        },
-        _ => args.victoria_metrics.clone(),
-    };
-    if !path.is_file() {
-        return Err(BenchError::InvalidArgs(format!(
-            "{} binary {} not found",
-            kind.name(),
-            path.display()
-        )));
-    }
-    Ok(path)
+    super::server_process::server_binary(kind, args.strata.as_deref(), &args.victoria_metrics)
 }
 
 /// Sum of a counter over its label sets in a Prometheus text exposition.

@@ -103,23 +103,11 @@ type Figure<'a> = Box<dyn Fn(&ServerResult) -> f64 + 'a>;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn binary(args: &IndexArgs, kind: ServerKind) -> Result<PathBuf, BenchError> {
-    let path = match kind {
-        ServerKind::Strata => match &args.strata {
-            Some(path) => path.clone(),
-            None => std::env::current_exe()
-                .map_err(|e| BenchError::io("locate", "current executable", e))?
-                .with_file_name("strata"),
-        },
-        _ => args.victoria_metrics.clone(),
-    };
-    if !path.is_file() {
-        return Err(BenchError::InvalidArgs(format!(
-            "{} binary {} not found",
-            kind.name(),
-            path.display()
-        )));
-    }
-    Ok(path)
+    crate::compare::server_process::server_binary(
+        kind,
+        args.strata.as_deref(),
+        &args.victoria_metrics,
+    )
 }
 
 fn rss_bytes(pid: u32) -> u64 {
