@@ -279,19 +279,13 @@ fn ingest_into(
     server: &ServerProcess,
     workload: &Path,
 ) -> Result<IngestSummary, BenchError> {
-    let ingest_args = IngestArgs {
-        file: workload.display().to_string(),
-        targets: vec![server.target.clone()],
-        connections: args.connections,
-        rate: None,
-        max_seconds: None,
-        max_requests: None,
-        timeout: TIMEOUT,
-        path: "/api/v1/write".to_string(),
-        parallel_targets: false,
-        server_pids: vec![server.pid()],
-        json_out: None,
-    };
+    let ingest_args = IngestArgs::whole_workload(
+        workload,
+        server.target.clone(),
+        server.pid(),
+        args.connections,
+        TIMEOUT,
+    );
     let name = server.kind.name();
     eprintln!("compare: ingest into {name}");
     let report = ingest::run_report(&ingest_args)?;

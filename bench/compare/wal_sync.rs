@@ -164,19 +164,13 @@ fn measure(
         work_dir.to_path_buf(),
         &config.flags,
     )?;
-    let ingest_args = IngestArgs {
-        file: workload.display().to_string(),
-        targets: vec![server.target.clone()],
-        connections: args.connections,
-        rate: None,
-        max_seconds: None,
-        max_requests: None,
-        timeout: TIMEOUT,
-        path: "/api/v1/write".to_string(),
-        parallel_targets: false,
-        server_pids: vec![server.pid()],
-        json_out: None,
-    };
+    let ingest_args = IngestArgs::whole_workload(
+        workload,
+        server.target.clone(),
+        server.pid(),
+        args.connections,
+        TIMEOUT,
+    );
     let report = ingest::run_report(&ingest_args)?;
     let target = report
         .targets
