@@ -3,7 +3,8 @@
 //! reports what they accepted, how fast, and at what latency; `query` times
 //! the dashboard query set and checks answers against Prometheus; `compare`
 //! runs Strata, VictoriaMetrics and Prometheus on the same workload and writes
-//! a markdown report with SVG charts.
+//! a markdown report with SVG charts; `import-rss` measures how much a big
+//! streaming import grows Strata's resident set.
 
 #![deny(unsafe_code)]
 
@@ -13,6 +14,8 @@ mod duration_arg;
 mod error;
 mod gen;
 mod http_client;
+mod import_rss;
+mod index;
 mod ingest;
 mod prng;
 mod query;
@@ -45,6 +48,12 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Render a `compare` report (markdown and charts) again from its results JSON.
     Report(compare::ReportArgs),
+    /// Ingest rate of Strata with --wal.sync=always, batch and none against VictoriaMetrics.
+    WalSync(compare::wal_sync::WalSyncArgs),
+    /// Stream big generated import bodies into Strata and measure how much its RSS grows.
+    ImportRss(import_rss::ImportRssArgs),
+    /// Index figures (new series/s, RSS per series, start-up, lookups) vs VictoriaMetrics.
+    Index(index::IndexArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +64,9 @@ fn main() -> ExitCode {
         Command::Query(args) => query::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => compare::rerender(args),
+        Command::WalSync(args) => compare::wal_sync::run(args),
+        Command::ImportRss(args) => import_rss::run(args),
+        Command::Index(args) => index::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -105,9 +105,19 @@ pub struct ServerFlags {
     #[arg(long = "wal.batch-interval", env = "STRATA_WAL_BATCH_INTERVAL", default_value = "100ms", value_parser = parse_flag_duration)]
     pub wal_batch_interval: Duration,
 
-    /// How often buffered samples are written to a part on disk.
-    #[arg(long, env = "STRATA_FLUSH_INTERVAL", default_value = "2s", value_parser = parse_flag_duration)]
+    /// How often in-memory parts (and buffered samples) are written to a small part on disk; the
+    /// WAL keeps them until then.
+    #[arg(long, env = "STRATA_FLUSH_INTERVAL", default_value = "5s", value_parser = parse_flag_duration)]
     pub flush_interval: Duration,
+
+    /// How often buffered samples are sealed into an in-memory part (sorted, compressed blocks).
+    #[arg(long = "inmemory-part-interval", env = "STRATA_INMEMORY_PART_INTERVAL", default_value = "1s", value_parser = parse_flag_duration)]
+    pub inmemory_part_interval: Duration,
+
+    /// Memory for decoded index blocks of on-disk parts, all shards together; part files are read
+    /// with O_DIRECT, so this cache is what keeps repeated queries off the disk.
+    #[arg(long = "cache.index-blocks-bytes", env = "STRATA_CACHE_INDEX_BLOCKS_BYTES", default_value_t = crate::storage::part::index_block_cache::DEFAULT_INDEX_BLOCK_CACHE_BYTES)]
+    pub index_block_cache_bytes: u64,
 
     /// How far back an instant vector selector looks for the latest sample.
     #[arg(long = "query.lookback-delta", env = "STRATA_QUERY_LOOKBACK_DELTA", default_value = "5m", value_parser = parse_flag_duration)]

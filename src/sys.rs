@@ -70,3 +70,36 @@ pub fn resident_bytes() -> u64 {
         .unwrap_or(0);
     pages * 4096
 }
+
+/// The no-op signal [`kick_thread`] sends.
+const KICK_SIGNAL: libc::c_int = libc::SIGUSR2;
+
+extern "C" fn ignore_kick(_: libc::c_int) {}
+
+/// The calling thread's id, for [`kick_thread`].
+pub fn current_thread() -> libc::pthread_t {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() }
+}
+
+/// Installs a handler that does nothing for the kick signal, without SA_RESTART, so that a
+/// kicked thread's blocking wait returns EINTR. Idempotent.
+pub fn install_kick_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: the handler does nothing (async-signal-safe); the struct is zeroed, then filled.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = ignore_kick as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(KICK_SIGNAL, &action, std::ptr::null_mut());
+        }
+    });
+}
+
+/// Interrupts `thread`'s blocking wait (after [`install_kick_handler`]). The caller guarantees
+/// the thread has not ended.
+pub fn kick_thread(thread: libc::pthread_t) {
+    // SAFETY: the caller guarantees the thread is running; the signal's handler does nothing.
+    unsafe { libc::pthread_kill(thread, KICK_SIGNAL) };
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{enc, json_ms, now_ms, series, Server, TempDir};
+use common::{now_ms, series, Server, TempDir};
 use strata::ingest::remote_write::proto::WriteRequest;
 
 const SERIES: usize = 200;
@@ -42,31 +42,15 @@ fn parts(server: &Server) -> u64 {
         .sum()
 }
 
+/// Every round in `rounds` reads back exactly, once.
 fn check(server: &Server, base_ms: i64, rounds: usize) {
-    let end = base_ms + STEP_MS * (rounds as i64 - 1);
-    let data = server.get_data(&format!(
-        "/api/v1/query_range?query={}&start={}&end={}&step=1s",
-        enc("merge_metric"),
-        base_ms as f64 / 1000.0,
-        end as f64 / 1000.0
-    ));
-    let result = data["result"].as_array().unwrap();
-    assert_eq!(result.len(), SERIES);
-    for entry in result {
-        let i: usize = entry["metric"]["instance"].as_str().unwrap()[1..]
-            .parse()
-            .unwrap();
-        let values = entry["values"].as_array().unwrap();
-        assert_eq!(values.len(), rounds, "series {i}");
-        for (k, point) in values.iter().enumerate() {
-            assert_eq!(json_ms(&point[0]), base_ms + STEP_MS * k as i64);
-            assert_eq!(
-                point[1].as_str().unwrap().parse::<f64>().unwrap(),
-                value_of(i, k),
-                "series {i} round {k}"
-            );
-        }
+    common::RoundGrid {
+        metric: "merge_metric",
+        series: SERIES,
+        step_ms: STEP_MS,
+        value_of,
     }
+    .check(server, base_ms, rounds);
 }
 
 #[test]

@@ -4,8 +4,9 @@
 //! server has them, the dashboard queries, peak RSS, then stop and measure the
 //! data directory. Writes `<out-dir>/<date>-<workload>.md` and its charts.
 
-mod host_metrics;
-mod server_process;
+pub mod host_metrics;
+pub mod server_process;
+pub mod wal_sync;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -119,28 +120,15 @@ impl Drop for WorkDir {
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn binary(args: &CompareArgs, kind: ServerKind) -> Result<PathBuf, BenchError> {
-    let path = match kind {
-        ServerKind::Strata => match &args.strata {
-            Some(path) => path.clone(),
-            None => std::env::current_exe()
-                .map_err(|e| BenchError::io("locate", "current executable", e))?
-                .with_file_name("strata"),
-        },
-        ServerKind::VictoriaMetrics => args.victoria_metrics.clone(),
-        ServerKind::Prometheus => args.prometheus.clone(),
+    let peer = match kind {
+        ServerKind::Prometheus => &args.prometheus,
+        _ => &args.victoria_metrics,
     };
-    if !path.is_file() {
-        return Err(BenchError::InvalidArgs(format!(
-            "{} binary {} not found",
-            kind.name(),
-            path.display()
-        )));
-    }
-    Ok(path)
+    server_process::server_binary(kind, args.strata.as_deref(), peer)
 }
 
 /// Pins this process (all its threads, and so the connection threads it starts later).
-fn pin_client(cpus: &str) -> Result<(), BenchError> {
+pub(crate) fn pin_client(cpus: &str) -> Result<(), BenchError> {
     let pid = std::process::id().to_string();
     let status = Command::new("taskset")
         .args(["-a", "-p", "-c", cpus, &pid])
@@ -244,8 +232,13 @@ fn run_server(
         kind.name(),
         args.server_cpus
     );
-    let mut server =
-        ServerProcess::start(kind, &binary, &args.server_cpus, work_dir.join(kind.name()))?;
+    let mut server = ServerProcess::start(
+        kind,
+        &binary,
+        &args.server_cpus,
+        work_dir.join(kind.name()),
+        &[],
+    )?;
     let version = server.reported_version().unwrap_or(version);
     let ingest = ingest_into(args, &server, workload)?;
     flush_and_merge(&server)?;
@@ -286,19 +279,13 @@ fn ingest_into(
     server: &ServerProcess,
     workload: &Path,
 ) -> Result<IngestSummary, BenchError> {
-    let ingest_args = IngestArgs {
-        file: workload.display().to_string(),
-        targets: vec![server.target.clone()],
-        connections: args.connections,
-        rate: None,
-        max_seconds: None,
-        max_requests: None,
-        timeout: TIMEOUT,
-        path: "/api/v1/write".to_string(),
-        parallel_targets: false,
-        server_pids: vec![server.pid()],
-        json_out: None,
-    };
+    let ingest_args = IngestArgs::whole_workload(
+        workload,
+        server.target.clone(),
+        server.pid(),
+        args.connections,
+        TIMEOUT,
+    );
     let name = server.kind.name();
     eprintln!("compare: ingest into {name}");
     let report = ingest::run_report(&ingest_args)?;

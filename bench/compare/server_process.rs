@@ -148,12 +148,14 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `binary` pinned to `cpus` in a fresh `work_dir` and waits until it serves.
+    /// Starts `binary` pinned to `cpus` in a fresh `work_dir` and waits until it serves;
+    /// `extra_args` go after the listen and data flags.
     pub fn start(
         kind: ServerKind,
         binary: &Path,
         cpus: &str,
         work_dir: PathBuf,
+        extra_args: &[String],
     ) -> Result<ServerProcess, BenchError> {
         let work = work_dir.display().to_string();
         std::fs::create_dir_all(&work_dir).map_err(|e| BenchError::io("create", &work, e))?;
@@ -175,6 +177,7 @@ impl ServerProcess {
             .arg(cpus)
             .arg(binary)
             .args(kind.args(port, &data_dir, &work_dir))
+            .args(extra_args)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
@@ -300,4 +303,28 @@ impl Drop for ServerProcess {
         }
         let _ = std::fs::remove_dir_all(&self.work_dir);
     }
+}
+
+/// The binary to run for `kind`: Strata's (given, or the `strata` next to this executable), else
+/// `peer`; an error naming it when it is not there.
+pub fn server_binary(
+    kind: ServerKind,
+    strata: Option<&Path>,
+    peer: &Path,
+) -> Result<PathBuf, BenchError> {
+    let path = match (kind, strata) {
+        (ServerKind::Strata, Some(path)) => path.to_path_buf(),
+        (ServerKind::Strata, None) => std::env::current_exe()
+            .map_err(|e| BenchError::io("locate", "current executable", e))?
+            .with_file_name("strata"),
+        _ => peer.to_path_buf(),
+    };
+    if !path.is_file() {
+        return Err(BenchError::InvalidArgs(format!(
+            "{} binary {} not found",
+            kind.name(),
+            path.display()
+        )));
+    }
+    Ok(path)
 }

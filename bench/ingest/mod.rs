@@ -71,6 +71,32 @@ pub struct IngestArgs {
     pub json_out: Option<String>,
 }
 
+impl IngestArgs {
+    /// The whole workload `file`, unthrottled, to one server's remote_write path over
+    /// `connections`, with that server's CPU time measured.
+    pub fn whole_workload(
+        file: &std::path::Path,
+        target: String,
+        server_pid: u32,
+        connections: u64,
+        timeout: Duration,
+    ) -> IngestArgs {
+        IngestArgs {
+            file: file.display().to_string(),
+            targets: vec![target],
+            connections,
+            rate: None,
+            max_seconds: None,
+            max_requests: None,
+            timeout,
+            path: "/api/v1/write".to_string(),
+            parallel_targets: false,
+            server_pids: vec![server_pid],
+            json_out: None,
+        }
+    }
+}
+
 fn check(args: &IngestArgs) -> Result<(), BenchError> {
     let invalid = |reason: &str| Err(BenchError::InvalidArgs(reason.to_string()));
     if args.connections == 0 {

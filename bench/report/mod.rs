@@ -290,7 +290,73 @@ fn write_query_tables(md: &mut String, results: &CompareResults) {
         return;
     };
     write_query_latency_table(md, results, first);
+    write_query_ratio_table(md, results, first);
     write_answer_table(md, results, first);
+}
+
+/// A server's p50 and p99 of one query, when it answered it.
+fn answered(server: Option<&ServerResult>, index: usize) -> Option<(f64, f64)> {
+    let q = server?.queries.get(index)?;
+    (q.status.label() == "ok").then_some((q.latency_ms.p50, q.latency_ms.p99))
+}
+
+/// Per-query latency ratios, and overall: the dashboard's total (sum over the queries every
+/// server answered) and the geometric mean of the per-query ratios.
+fn write_query_ratio_table(md: &mut String, results: &CompareResults, first: &ServerResult) {
+    let strata = server(results, STRATA);
+    let vm = server(results, VICTORIA_METRICS);
+    let prometheus = server(results, PROMETHEUS);
+    md.push_str("\n## Query latency ratios (lower is better for Strata)\n\n");
+    md.push_str("| query | Strata/VictoriaMetrics p50 | p99 | Strata/Prometheus p50 | p99 |\n");
+    md.push_str("|---|---:|---:|---:|---:|\n");
+    // (sum of p50, sum of p99, sum of ln p50 ratio, count) per peer, over queries all three answered.
+    let mut totals = [(0.0f64, 0.0f64, 0.0f64, 0usize); 3];
+    for (index, query) in first.queries.iter().enumerate() {
+        let (s, v, p) = (
+            answered(strata, index),
+            answered(vm, index),
+            answered(prometheus, index),
+        );
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} | {} |",
+            query.name,
+            ratio(s.map(|x| x.0), v.map(|x| x.0)),
+            ratio(s.map(|x| x.1), v.map(|x| x.1)),
+            ratio(s.map(|x| x.0), p.map(|x| x.0)),
+            ratio(s.map(|x| x.1), p.map(|x| x.1)),
+        );
+        if let (Some(s), Some(v), Some(p)) = (s, v, p) {
+            for (total, x) in totals.iter_mut().zip([s, v, p]) {
+                total.0 += x.0;
+                total.1 += x.1;
+                total.2 += (s.0 / x.0).ln();
+                total.3 += 1;
+            }
+        }
+    }
+    let [s, v, p] = totals;
+    let _ = writeln!(
+        md,
+        "| **all {} queries: sum of p50 / p99** | {} | {} | {} | {} |",
+        s.3,
+        ratio(Some(s.0), Some(v.0)),
+        ratio(Some(s.1), Some(v.1)),
+        ratio(Some(s.0), Some(p.0)),
+        ratio(Some(s.1), Some(p.1)),
+    );
+    let geomean = |t: (f64, f64, f64, usize)| (t.3 > 0).then(|| (t.2 / t.3 as f64).exp());
+    let _ = writeln!(
+        md,
+        "| **geometric mean of the per-query p50 ratios** | {} | | {} | |",
+        ratio(geomean(v), Some(1.0)),
+        ratio(geomean(p), Some(1.0)),
+    );
+    let _ = writeln!(
+        md,
+        "\nDashboard total p50 (ms): strata {:.2}, victoriametrics {:.2}, prometheus {:.2}.",
+        s.0, v.0, p.0
+    );
 }
 
 fn write_query_latency_table(md: &mut String, results: &CompareResults, first: &ServerResult) {

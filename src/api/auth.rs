@@ -15,6 +15,7 @@ pub fn check(flags: &ServerFlags, head: &RequestHead, route: Route) -> Result<()
     let unauthorized = |message: &str| ApiError {
         status: 401,
         error_type: "unauthorized",
+        retry_after_secs: None,
         message: message.to_string(),
     };
     if let (Some(user), Some(password)) = (&flags.http_auth_username, &flags.http_auth_password) {

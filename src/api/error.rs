@@ -11,6 +11,8 @@ pub struct ApiError {
     pub error_type: &'static str,
     /// The message.
     pub message: String,
+    /// Sent as `Retry-After` (seconds) when the refusal is temporary (a full disk).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -19,6 +21,7 @@ impl ApiError {
         ApiError {
             status: 400,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: message.into(),
         }
     }
@@ -28,6 +31,7 @@ impl ApiError {
         ApiError {
             status: 500,
             error_type: "internal",
+            retry_after_secs: None,
             message: message.into(),
         }
     }
@@ -37,8 +41,19 @@ impl ApiError {
         ApiError {
             status: 503,
             error_type: "unavailable",
+            retry_after_secs: None,
             message: message.into(),
         }
+    }
+
+    /// 503 `unavailable` for a refused write; `Retry-After` when retrying later will help.
+    pub fn write_refused(refused: crate::storage::write_gate::WriteRefused) -> Self {
+        let mut error = ApiError::unavailable(refused.message);
+        // Whole seconds, rounded up: `Retry-After: 0` would invite a busy loop.
+        error.retry_after_secs = refused
+            .retry_after
+            .map(|d| d.as_millis().div_ceil(1000).max(1) as u64);
+        error
     }
 
     /// 404 `not_found`.
@@ -46,6 +61,7 @@ impl ApiError {
         ApiError {
             status: 404,
             error_type: "not_found",
+            retry_after_secs: None,
             message: message.into(),
         }
     }
@@ -55,6 +71,7 @@ impl ApiError {
         ApiError {
             status: 405,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: format!("method {method} is not allowed on {path}; use {allowed}"),
         }
     }
@@ -67,6 +84,9 @@ impl ApiError {
     /// The response.
     pub fn into_response(self) -> Response {
         let response = Response::prometheus_error(self.status, self.error_type, &self.message);
+        if let Some(seconds) = self.retry_after_secs {
+            return response.with_header("Retry-After", seconds.to_string());
+        }
         if self.status == 405 {
             return response.with_header("Allow", "GET, POST");
         }

@@ -19,9 +19,16 @@ use crate::shard::now_ms;
 /// Prometheus' cap on points per series in a range query.
 pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
 
-/// The shards as the engine's series source.
-struct ShardSource<'a> {
+/// The shards as the engine's series source: every shard answers each fetch over the series it owns.
+pub struct ShardSource<'a> {
     api: &'a Api,
+}
+
+impl<'a> ShardSource<'a> {
+    /// The shards reachable from `api`'s front.
+    pub fn new(api: &'a Api) -> Self {
+        ShardSource { api }
+    }
 }
 
 impl SeriesSource for ShardSource<'_> {
@@ -91,11 +98,13 @@ fn eval_error(error: EvalError) -> ApiError {
         ErrorType::Timeout => ApiError {
             status: 503,
             error_type: "timeout",
+            retry_after_secs: None,
             message,
         },
         _ => ApiError {
             status: 422,
             error_type: "execution",
+            retry_after_secs: None,
             message,
         },
     }

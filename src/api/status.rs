@@ -64,6 +64,10 @@ pub fn flags(flags: &ServerFlags) -> Response {
         format!("{}ms", flags.flush_interval.as_millis()),
     );
     put(
+        "inmemory-part-interval",
+        format!("{}ms", flags.inmemory_part_interval.as_millis()),
+    );
+    put(
         "query.lookback-delta",
         format!("{}s", flags.lookback_delta.as_secs()),
     );
@@ -219,8 +223,32 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
         (
             "strata_buffered_rows",
             "gauge",
-            "Samples waiting in memory for the next flush.",
+            "Samples not yet on disk (buffered or in in-memory parts); the WAL holds them.",
             |s| s.storage.buffered_rows,
+        ),
+        (
+            "strata_inmemory_parts",
+            "gauge",
+            "In-memory parts waiting for the next flush to disk.",
+            |s| s.storage.inmemory_parts,
+        ),
+        (
+            "strata_index_block_cache_hits_total",
+            "counter",
+            "Index-block cache hits (decoded block headers of on-disk parts).",
+            |s| s.storage.index_cache_hits,
+        ),
+        (
+            "strata_index_block_cache_misses_total",
+            "counter",
+            "Index-block cache misses: an index block read from disk and decoded.",
+            |s| s.storage.index_cache_misses,
+        ),
+        (
+            "strata_index_block_cache_bytes",
+            "gauge",
+            "Bytes of decoded index blocks in the cache (bounded by --cache.index-blocks-bytes).",
+            |s| s.storage.index_cache_bytes,
         ),
         (
             "strata_flushes_total",
@@ -276,6 +304,30 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             "1 while a merge runs.",
             |s| s.storage.merge_in_flight,
         ),
+        (
+            "strata_writes_paused",
+            "gauge",
+            "1 while a full disk pauses writes (they get 503 with Retry-After; resumes by itself).",
+            |s| s.storage.writes_paused,
+        ),
+        (
+            "strata_read_only",
+            "gauge",
+            "1 once a failed fsync made the shard read-only (until restart).",
+            |s| s.storage.read_only,
+        ),
+        (
+            "strata_wal_fsyncs_total",
+            "counter",
+            "fdatasyncs of WAL segments (one serves every request of its group commit).",
+            |s| s.storage.wal_fsyncs,
+        ),
+        (
+            "strata_disk_full_errors_total",
+            "counter",
+            "WAL writes, flushes and merges that hit a full disk.",
+            |s| s.storage.no_space_errors,
+        ),
     ];
     for &(name, kind, help, get) in storage_metrics {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -304,7 +356,7 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
         "strata_rows_rejected_total{{reason=\"invalid_series\"}} {}",
         front.invalid_samples
     );
-    let front_metrics: [(&str, &str, u64); 3] = [
+    let front_metrics: [(&str, &str, u64); 4] = [
         (
             "strata_invalid_series_total",
             "Series rejected on ingest for invalid labels.",
@@ -319,6 +371,11 @@ pub fn render_metrics(stats: &[ShardStats]) -> String {
             "strata_exemplars_dropped_total",
             "Exemplars received and dropped (not stored).",
             front.exemplars_dropped,
+        ),
+        (
+            "strata_import_lines_skipped_total",
+            "Malformed lines of import bodies skipped (the good lines of the same body are kept).",
+            front.import_lines_skipped,
         ),
     ];
     for (name, help, value) in front_metrics {

@@ -6,7 +6,7 @@ use super::Api;
 use crate::http::{Request, Response};
 use crate::ingest::content_encoding::{BodyDecoder, ContentEncoding};
 use crate::ingest::remote_write::decode::{decode_with_extra_labels, DecodeError, LabelLimits};
-use crate::ingest::remote_write::v2::{decode_v2, WriteProto};
+use crate::ingest::remote_write::v2::{decode_v2_with_extra_labels, WriteProto};
 use crate::ingest::IngestBatch;
 use crate::shard::message::ShardRequest;
 
@@ -34,7 +34,7 @@ impl Api {
             .await?;
         let (mut accepted, mut rejected) = (0, 0);
         for reply in replies {
-            let (a, r) = reply.map_err(ApiError::unavailable)?;
+            let (a, r) = reply.map_err(ApiError::write_refused)?;
             accepted += a;
             rejected += r;
         }
@@ -53,6 +53,7 @@ impl Api {
         let proto = WriteProto::from_content_type(content_type).map_err(|e| ApiError {
             status: 415,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: e.to_string(),
         })?;
         let flags = &self.flags;
@@ -82,6 +83,7 @@ impl Api {
             DecodeError::TooLarge { .. } => ApiError {
                 status: 413,
                 error_type: "bad_data",
+                retry_after_secs: None,
                 message: e.to_string(),
             },
             _ => ApiError::bad_data(e.to_string()),
@@ -95,14 +97,14 @@ impl Api {
                 &extra_labels,
             )
             .map_err(too_large)?,
-            WriteProto::V2 => {
-                if !extra_labels.is_empty() {
-                    return Err(ApiError::bad_data(
-                        "extra_label is not supported with remote write 2.0 yet",
-                    ));
-                }
-                decode_v2(body, self.shards, flags.max_request_bytes, &limits).map_err(too_large)?
-            }
+            WriteProto::V2 => decode_v2_with_extra_labels(
+                body,
+                self.shards,
+                flags.max_request_bytes,
+                &limits,
+                &extra_labels,
+            )
+            .map_err(too_large)?,
         };
         let v2_written = (proto == WriteProto::V2).then(|| decoded.written());
         self.shard
@@ -153,6 +155,7 @@ impl Api {
         let unsupported = |e: crate::ingest::content_encoding::BodyError| ApiError {
             status: 415,
             error_type: "bad_data",
+            retry_after_secs: None,
             message: format!("remote write body: {e}"),
         };
         let encoding = ContentEncoding::from_header(Some(encoding)).map_err(unsupported)?;

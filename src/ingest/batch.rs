@@ -77,6 +77,13 @@ impl IngestBatch {
         self.timestamps.len()
     }
 
+    /// Bytes its contents take (labels, series entries, both sample columns).
+    pub fn content_bytes(&self) -> usize {
+        self.labels.len()
+            + self.series.len() * std::mem::size_of::<BatchSeries>()
+            + self.timestamps.len() * (std::mem::size_of::<i64>() + std::mem::size_of::<f64>())
+    }
+
     /// Whether the batch holds no series.
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! BodyDecoder::feed(chunk, |piece| parser.feed(piece, &mut sink))   // per received chunk
-//! if sink.pending_samples() >= FLUSH_SAMPLES { send(sink.take_batches()) }
+//! if sink.is_full() { send(sink.take_batches()) }
 //! BodyDecoder::finish(..); parser.finish(&mut sink) -> stats; send(sink.take_batches())
 //! ```
 //!

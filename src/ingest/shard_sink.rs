@@ -8,8 +8,8 @@
 //! build one series per run instead of one per sample.
 //!
 //! The batches grow with the body: to keep memory bounded for any body size,
-//! the caller hands them to the shards whenever [`ShardSink::pending_samples`]
-//! passes its batch size (see [`FLUSH_SAMPLES`]) and once more at the end.
+//! the caller hands them to the shards whenever [`ShardSink::is_full`] (see
+//! [`FLUSH_SAMPLES`], [`FLUSH_BYTES`]) and once more at the end.
 
 #![deny(clippy::indexing_slicing)]
 
@@ -20,6 +20,10 @@ use crate::model::labels::encode_canonical_label;
 
 /// A good point to hand the batches over: about 1.6 MiB of samples plus their labels.
 pub const FLUSH_SAMPLES: usize = 100_000;
+/// Hand the batches over at this many bytes even with fewer samples: text formats carry
+/// labels on every line (~70 bytes a sample), and each shard's WAL record and encoding
+/// scratch grow to the largest batch it receives.
+pub const FLUSH_BYTES: usize = 2 << 20;
 
 /// Rows routed by owner shard, with the counts of what was kept and rejected.
 #[derive(Debug)]
@@ -64,6 +68,16 @@ impl ShardSink {
     /// Samples in the batches since the last [`take_batches`](Self::take_batches).
     pub fn pending_samples(&self) -> usize {
         self.batches.iter().map(IngestBatch::samples).sum()
+    }
+
+    /// Bytes in the batches since the last [`take_batches`](Self::take_batches).
+    pub fn pending_bytes(&self) -> usize {
+        self.batches.iter().map(IngestBatch::content_bytes).sum()
+    }
+
+    /// Whether it is time to hand the batches over ([`FLUSH_SAMPLES`] or [`FLUSH_BYTES`]).
+    pub fn is_full(&self) -> bool {
+        self.pending_samples() >= FLUSH_SAMPLES || self.pending_bytes() >= FLUSH_BYTES
     }
 
     /// Hands the batches over (one per shard), leaving empty ones behind.

@@ -47,7 +47,7 @@ fn gzip_influx_body_streams_into_bounded_batches() {
         decoder
             .feed(chunk, &mut |piece| parser.feed(piece, &mut sink))
             .unwrap();
-        if sink.pending_samples() >= FLUSH_SAMPLES {
+        if sink.is_full() {
             flush(&mut sink);
         }
     }

@@ -5,6 +5,7 @@
 //! executor per shard is spawned, shard i pinned to the i-th CPU the process may
 //! use; each reports ready (or its error) before the server is announced.
 
+pub mod embedded;
 pub mod memlock;
 pub mod mesh;
 pub mod repoll;

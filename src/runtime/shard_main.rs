@@ -2,7 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -25,6 +25,11 @@ use crate::storage::{fs, Storage, StorageOptions};
 const MERGE_SHARES: usize = 100;
 /// How often retention looks for expired partitions.
 const RETENTION_CHECK_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Wait after a failed merge (a full disk, typically), doubling per consecutive failure.
+const MERGE_RETRY_MIN: Duration = Duration::from_secs(1);
+/// See [`MERGE_RETRY_MIN`].
+const MERGE_RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// How long shutdown waits for requests in progress to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -85,23 +90,6 @@ struct Serving {
 
 async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, String> {
     let index = start.index;
-    // A heartbeat keeps the executor from parking for longer than a few ms, so that a lost
-    // cross-executor wakeup (see repoll.rs) is always followed by another look at the tasks.
-    glommio::spawn_local(async {
-        loop {
-            glommio::timer::sleep(CROSS_SHARD_REPOLL).await;
-        }
-    })
-    .detach();
-    std::fs::create_dir_all(&start.dir).map_err(|e| {
-        format!(
-            "cannot create {}: {e}; check --data-dir",
-            start.dir.display()
-        )
-    })?;
-    fs::prime_dma_probe(&start.dir)
-        .await
-        .map_err(|e| format!("shard {index}: {e}"))?;
     let wal_sync = match start.flags.wal_sync.as_str() {
         "batch" => SyncMode::Batch(start.flags.wal_batch_interval),
         "none" => SyncMode::None,
@@ -111,21 +99,79 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
         wal_sync: Some(wal_sync),
         retention_ms: start.flags.retention.as_millis() as i64,
         dedup_interval_ms: start.flags.dedup_min_scrape_interval.as_millis() as i64,
+        index_cache_bytes: start.flags.index_block_cache_bytes / start.shards.max(1) as u64,
+        time_checks: true,
     };
-    // Re-polled: opening reads index and WAL files, and a rare lost wakeup in glommio 0.9 left
-    // a start parked in io_uring with both shards idle (caught under gdb in tests/ecosystem_api).
-    let storage = repoll(CROSS_SHARD_REPOLL, Storage::open(&start.dir, options))
-        .await
-        .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
-    let _ = start.ready.send(Startup::StorageOpen);
     let mesh = mesh.ok_or_else(|| format!("BUG: shard {index} has no mesh ends"))?;
-    let (senders, receivers) = mesh.connect().await;
+    let opening = ShardOpening {
+        index,
+        shards: start.shards,
+        dir: &start.dir,
+        options,
+        flags: start.flags.clone(),
+    };
+    let api = open_shard(opening, mesh, || {
+        let _ = start.ready.send(Startup::StorageOpen);
+    })
+    .await?;
     let listener = TcpListener::bind(start.listen).map_err(|e| {
         format!(
             "cannot listen on {}: {e}; choose another --listen",
             start.listen
         )
     })?;
+    Ok(Serving { api, listener })
+}
+
+/// What [`open_shard`] needs besides the mesh.
+pub struct ShardOpening<'a> {
+    /// The shard's index.
+    pub index: usize,
+    /// Number of shards.
+    pub shards: usize,
+    /// Its directory.
+    pub dir: &'a Path,
+    /// How its storage is set up.
+    pub options: StorageOptions,
+    /// Server flags (query limits, lookback) its front uses.
+    pub flags: Arc<ServerFlags>,
+}
+
+/// Opens a shard's storage, connects it to the other shards and starts answering their requests;
+/// returns its front. `storage_open` runs once the storage is open, before the mesh connects.
+/// The server and the embedded runtime (`embedded.rs`) start shards through this one path.
+pub async fn open_shard(
+    opening: ShardOpening<'_>,
+    mesh: MeshEnds,
+    storage_open: impl FnOnce(),
+) -> Result<Rc<Api>, String> {
+    let ShardOpening {
+        index,
+        shards,
+        dir,
+        options,
+        flags,
+    } = opening;
+    // A heartbeat keeps the executor from parking for longer than a few ms, so that a lost
+    // cross-executor wakeup (see repoll.rs) is always followed by another look at the tasks.
+    glommio::spawn_local(async {
+        loop {
+            glommio::timer::sleep(CROSS_SHARD_REPOLL).await;
+        }
+    })
+    .detach();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create {}: {e}; check --data-dir", dir.display()))?;
+    fs::prime_dma_probe(dir)
+        .await
+        .map_err(|e| format!("shard {index}: {e}"))?;
+    // Re-polled: opening reads index and WAL files, and a rare lost wakeup in glommio 0.9 left
+    // a start parked in io_uring with both shards idle (caught under gdb in tests/ecosystem_api).
+    let storage = repoll(CROSS_SHARD_REPOLL, Storage::open(dir, options))
+        .await
+        .map_err(|e| format!("shard {index}: cannot open storage: {e}"))?;
+    storage_open();
+    let (senders, receivers) = mesh.connect().await;
     let shard = Rc::new(Shard {
         index,
         storage: Rc::new(storage),
@@ -143,15 +189,14 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
         })
         .detach();
     }
-    let api = Rc::new(Api {
+    Ok(Rc::new(Api {
         shard,
         senders,
-        shards: start.shards,
-        flags: start.flags.clone(),
+        shards,
+        flags,
         in_flight: Rc::new(Cell::new(0)),
         started_ms: crate::shard::now_ms(),
-    });
-    Ok(Serving { api, listener })
+    }))
 }
 
 async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), String> {
@@ -182,6 +227,18 @@ async fn serve_until_stopped(start: ShardStart, serving: Serving) -> Result<(), 
                         "shard {index}: flush failed, rows stay in memory and are retried: {error}"
                     );
                 }
+            }
+        })
+        .detach();
+    }
+    {
+        let storage = storage.clone();
+        let interval = flags.inmemory_part_interval;
+        let stopping = stopping.clone();
+        glommio::spawn_local(async move {
+            while !stopping.get() {
+                glommio::timer::sleep(interval).await;
+                storage.seal_buffer().await;
             }
         })
         .detach();
@@ -229,6 +286,7 @@ fn spawn_merger(
     );
     let task = async move {
         let mut last_retention: Option<Instant> = None;
+        let mut failed_merge_backoff = Duration::ZERO;
         while !stopping.get() {
             if last_retention.is_none_or(|at| at.elapsed() >= RETENTION_CHECK_INTERVAL) {
                 last_retention = Some(Instant::now());
@@ -236,8 +294,19 @@ fn spawn_merger(
                     log::error!("shard {index}: retention failed: {error}");
                 }
             }
-            if let Err(error) = storage.merge_pending().await {
-                log::error!("shard {index}: merge failed, its inputs stay live: {error}");
+            match storage.merge_pending().await {
+                Ok(_) => failed_merge_backoff = Duration::ZERO,
+                Err(error) => {
+                    // A merge that does not fit on a full disk is retried ever less often, so it
+                    // pauses writes (write_gate.rs) ever more rarely.
+                    failed_merge_backoff =
+                        (failed_merge_backoff * 2).clamp(MERGE_RETRY_MIN, MERGE_RETRY_MAX);
+                    log::error!(
+                        "shard {index}: merge failed, its inputs stay live; next try in \
+                         {failed_merge_backoff:?}: {error}"
+                    );
+                    glommio::timer::sleep(failed_merge_backoff).await;
+                }
             }
             if let Err(error) = storage.merge_index().await {
                 log::error!("shard {index}: index merge failed, its inputs stay live: {error}");

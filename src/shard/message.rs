@@ -39,8 +39,8 @@ pub enum ShardRequest {
     Ingest {
         /// The rows this shard owns.
         batch: IngestBatch,
-        /// (accepted, rejected) samples, or why the shard refused them.
-        reply: Reply<Result<(u64, u64), String>>,
+        /// (accepted, rejected) samples, or why the shard refused them (503, maybe `Retry-After`).
+        reply: Reply<Result<(u64, u64), crate::storage::write_gate::WriteRefused>>,
     },
     /// Answer a query's fetches (raw windows or rollups at a step grid) over this shard's series.
     Fetch {

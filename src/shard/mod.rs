@@ -113,7 +113,16 @@ impl Shard {
     pub async fn handle(&self, request: ShardRequest) {
         match request {
             ShardRequest::Ingest { batch, reply } => {
-                let _ = reply.send(self.storage.ingest_durable(&batch, now_ms()).await);
+                let result = self.storage.ingest_durable(&batch, now_ms()).await;
+                // Replying after a size-triggered flush holds the sender back until the buffer
+                // has room: memory stays bounded however fast a client writes.
+                if let Err(error) = self.storage.flush_if_full().await {
+                    log::error!(
+                        "shard {}: flush failed, rows stay in memory and are retried: {error}",
+                        self.index
+                    );
+                }
+                let _ = reply.send(result);
             }
             ShardRequest::Fetch { requests, reply } => {
                 let _ = reply.send(self.fetch(&requests).await);

@@ -42,7 +42,11 @@ pub async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Writes `bytes` to `path` atomically: a temp file, fdatasync, rename, fsync of the directory.
 pub async fn write_file_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = tmp_sibling(path);
-    write_file(&tmp, bytes).await?;
+    if let Err(error) = write_file(&tmp, bytes).await {
+        // A full disk: give the space back (best effort; start-up removes `*.tmp` too).
+        let _ = std::fs::remove_file(&tmp);
+        return Err(error);
+    }
     rename(&tmp, path).await?;
     sync_parent(path).await
 }

@@ -11,9 +11,12 @@ use ahash::RandomState;
 
 use super::dedup::deduplicate;
 use super::fs;
+use super::inmemory::InMemoryPart;
+use super::part::index_block_cache::IndexBlockCache;
 use super::part::Part;
 use super::partition::{LivePart, Partition, PartitionKey, PartsList};
 use super::wal::{batch_record, Replay, Wal, WalOptions};
+use super::write_gate::{DiskWork, WriteRefused};
 use crate::index::{series_log, Index, IndexOptions, Tsid};
 use crate::ingest::IngestBatch;
 use crate::model::{Labels, Matcher};
@@ -48,8 +51,16 @@ pub struct StorageStats {
     pub part_rows: u64,
     /// Bytes of live parts' column files.
     pub part_bytes: u64,
-    /// Rows waiting in memory.
+    /// Rows not yet on disk: buffered, being sealed, or in in-memory parts.
     pub buffered_rows: u64,
+    /// In-memory parts waiting for the next flush.
+    pub inmemory_parts: u64,
+    /// Index-block cache hits.
+    pub index_cache_hits: u64,
+    /// Index-block cache misses (an index block read from disk and decoded).
+    pub index_cache_misses: u64,
+    /// Bytes of decoded index blocks held by the cache.
+    pub index_cache_bytes: u64,
     /// Flushes done.
     pub flushes: u64,
     /// Merges done.
@@ -66,6 +77,14 @@ pub struct StorageStats {
     pub merge_in_flight: u64,
     /// The series index's counters (parts, caches).
     pub index: crate::index::IndexStats,
+    /// 1 while writes are paused by a full disk.
+    pub writes_paused: u64,
+    /// 1 once a failed fsync (or another unretryable I/O error) made the shard read-only.
+    pub read_only: u64,
+    /// WAL writes, flushes and merges that hit a full disk.
+    pub no_space_errors: u64,
+    /// fdatasyncs of WAL segments since open (group commit: one serves many requests).
+    pub wal_fsyncs: u64,
 }
 
 /// What the samples of one selected series look like: labels plus sorted, deduplicated samples.
@@ -80,6 +99,11 @@ pub struct StorageOptions {
     pub retention_ms: i64,
     /// `--dedup.min-scrape-interval` in ms; 0 = off.
     pub dedup_interval_ms: i64,
+    /// Budget of this shard's cache of decoded index blocks, in bytes.
+    pub index_cache_bytes: u64,
+    /// Whether samples older than retention or too far in the future are rejected and old
+    /// partitions dropped; off only for replaying fixed historical data (PromQL test scripts start in 1970).
+    pub time_checks: bool,
 }
 
 /// A shard's storage.
@@ -88,8 +112,15 @@ pub struct Storage {
     pub(crate) options: StorageOptions,
     pub(crate) index: Index,
     pub(crate) buffer: RefCell<Vec<BufferedRow>>,
-    /// Rows taken from the buffer whose part is being written; still visible to queries.
-    pub(crate) flushing: RefCell<Vec<Rc<Vec<BufferedRow>>>>,
+    /// Rows taken from the buffer whose in-memory part is being built; still visible to queries.
+    pub(crate) sealing: RefCell<Vec<Rc<Vec<BufferedRow>>>>,
+    /// Sealed rows waiting for the next flush to disk (see `inmemory.rs`).
+    pub(crate) in_memory: RefCell<Vec<InMemoryPart>>,
+    pub(crate) next_seal_seq: Cell<u64>,
+    /// One seal at a time.
+    pub(crate) seal_lock: glommio::sync::Semaphore,
+    /// Decoded index blocks of disk parts, for queries.
+    pub(crate) index_cache: IndexBlockCache,
     pub(crate) partitions: RefCell<BTreeMap<PartitionKey, Partition>>,
     /// Parts replaced by a merge or dropped by retention, deleted once no query holds them.
     pub(crate) retired: RefCell<Vec<Rc<Part>>>,
@@ -105,6 +136,8 @@ pub struct Storage {
     pub(crate) wal: std::cell::OnceCell<Wal>,
     /// Scratch for encoding WAL records.
     wal_scratch: RefCell<Vec<u8>>,
+    /// Whether writes are accepted (a full disk pauses them, a failed fsync stops them).
+    pub(crate) write_gate: RefCell<super::write_gate::WriteGate>,
 }
 
 impl Storage {
@@ -123,7 +156,11 @@ impl Storage {
             options,
             index,
             buffer: RefCell::new(Vec::new()),
-            flushing: RefCell::new(Vec::new()),
+            sealing: RefCell::new(Vec::new()),
+            in_memory: RefCell::new(Vec::new()),
+            next_seal_seq: Cell::new(0),
+            seal_lock: glommio::sync::Semaphore::new(1),
+            index_cache: IndexBlockCache::new(options.index_cache_bytes),
             partitions: RefCell::new(partitions),
             retired: RefCell::new(Vec::new()),
             next_part_id: Cell::new(next_part_id),
@@ -133,6 +170,7 @@ impl Storage {
             stats: RefCell::new(StorageStats::default()),
             wal: std::cell::OnceCell::new(),
             wal_scratch: RefCell::new(Vec::new()),
+            write_gate: RefCell::new(Default::default()),
         };
         if let Some(sync) = options.wal_sync {
             storage.replay_wal(sync).await?;
@@ -182,29 +220,66 @@ impl Storage {
 
     /// [`ingest`](Self::ingest), made durable first: the batch is appended to the WAL, buffered,
     /// and the call returns only once the WAL commit covering it has finished (group commit).
+    /// Refused while the write gate is closed (full disk, read-only).
     pub async fn ingest_durable(
         &self,
         batch: &IngestBatch,
         now_ms: i64,
-    ) -> Result<(u64, u64), String> {
+    ) -> Result<(u64, u64), WriteRefused> {
         let Some(wal) = self.wal.get() else {
-            return self.ingest(batch, now_ms).await;
+            return self
+                .ingest(batch, now_ms)
+                .await
+                .map_err(WriteRefused::permanent);
         };
+        self.admit_write()?;
         // Series lookups may await (index blocks are read from disk); appending to the WAL and
         // buffering must not, so that a flush's WAL cut separates buffered rows exactly.
-        let tsids = self.resolve_series(batch).await?;
+        let tsids = self
+            .resolve_series(batch)
+            .await
+            .map_err(WriteRefused::permanent)?;
         let position = {
             let mut scratch = self.wal_scratch.borrow_mut();
             scratch.clear();
             batch_record::encode(batch, &mut scratch);
-            wal.append(&scratch).map_err(|e| wal_error(&e))?
+            wal.append(&scratch).map_err(|e| self.wal_failed(&e))?
         };
         let counts = self.buffer_rows(batch, &tsids, now_ms);
         self.stats.borrow_mut().wal_commits_in_flight += 1;
         let committed = wal.commit(position).await;
         self.stats.borrow_mut().wal_commits_in_flight -= 1;
-        committed.map_err(|e| wal_error(&e))?;
+        committed.map_err(|e| self.wal_failed(&e))?;
+        self.disk_work_succeeded(DiskWork::Wal);
         Ok(counts)
+    }
+
+    /// Copies of the rows being sealed or buffered for `wanted` within `[min_ms, max_ms]`, per
+    /// wanted series, in arrival order.
+    fn unsealed_samples(&self, wanted: &[Tsid], min_ms: i64, max_ms: i64) -> Vec<Vec<(i64, f64)>> {
+        let mut samples: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
+        let position_of: HashMap<Tsid, usize, RandomState> = wanted
+            .iter()
+            .enumerate()
+            .map(|(i, tsid)| (*tsid, i))
+            .collect();
+        let sealing = self.sealing.borrow();
+        let buffer = self.buffer.borrow();
+        let sources = sealing
+            .iter()
+            .map(|r| r.as_slice())
+            .chain(std::iter::once(buffer.as_slice()));
+        for rows in sources {
+            for row in rows {
+                if row.timestamp_ms < min_ms || row.timestamp_ms > max_ms {
+                    continue;
+                }
+                if let Some(out) = position_of.get(&row.tsid).and_then(|&i| samples.get_mut(i)) {
+                    out.push((row.timestamp_ms, row.value));
+                }
+            }
+        }
+        samples
     }
 
     /// Accepts a batch: registers new series and buffers the rows. Returns (accepted, rejected) sample counts.
@@ -236,8 +311,14 @@ impl Storage {
 
     /// Buffers the rows of a batch whose series are `tsids`; notes their days in the index.
     fn buffer_rows(&self, batch: &IngestBatch, tsids: &[Tsid], now_ms: i64) -> (u64, u64) {
-        let min_ms = now_ms.saturating_sub(self.options.retention_ms);
-        let max_ms = now_ms.saturating_add(MAX_FUTURE_MS);
+        let (min_ms, max_ms) = if self.options.time_checks {
+            (
+                now_ms.saturating_sub(self.options.retention_ms),
+                now_ms.saturating_add(MAX_FUTURE_MS),
+            )
+        } else {
+            (i64::MIN, i64::MAX)
+        };
         let mut buffer = self.buffer.borrow_mut();
         let mut stats = self.stats.borrow_mut();
         let (mut accepted, mut rejected) = (0u64, 0u64);
@@ -278,56 +359,50 @@ impl Storage {
         min_ms: i64,
         max_ms: i64,
     ) -> io::Result<Vec<SampleRange>> {
+        // The index search may await (index blocks are read from disk). Everything else the
+        // query reads is taken after it in one step, with no await: disk parts, in-memory parts,
+        // and copies of the matching rows being sealed or buffered. Rows move between those
+        // layers without an await too, so the query sees each row exactly once, and the parts
+        // it holds (`Rc`) are not deleted before it is done (`delete_retired`).
         let ids = self.index.search(matchers, min_ms, max_ms).await?;
         let mut wanted = self.index.series_of(&ids).await?;
         wanted.sort_by_key(|(tsid, _)| *tsid);
-        let mut parts = {
-            let parts: Vec<LivePart> = self
+        let tsids: Vec<Tsid> = wanted.iter().map(|(t, _)| *t).collect();
+        let (disk_parts, memory_parts, mut samples) = {
+            let mut disk_parts: Vec<LivePart> = self
                 .partitions
                 .borrow()
                 .iter()
                 .filter(|(key, _)| key.end_ms() > min_ms && key.start_ms() <= max_ms)
                 .flat_map(|(_, p)| p.parts.iter().cloned())
                 .collect();
-            parts
+            // Older parts first, so that newer writes win on equal timestamps.
+            disk_parts.sort_by_key(|p| p.id);
+            let mut memory_parts: Vec<InMemoryPart> = self.in_memory.borrow().clone();
+            memory_parts.sort_by_key(|p| p.seq);
+            let unsealed = self.unsealed_samples(&tsids, min_ms, max_ms);
+            (disk_parts, memory_parts, unsealed)
         };
-        let mut samples: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
-        let tsids: Vec<Tsid> = wanted.iter().map(|(t, _)| *t).collect();
-        // Older parts first, so that newer writes win on equal timestamps.
-        parts.sort_by_key(|p| p.id);
-        for live in &parts {
-            for (position, timestamps, values) in live.part.read(&tsids, min_ms, max_ms).await? {
-                if let Some(out) = samples.get_mut(position) {
+        // Per series, oldest source first: disk parts, in-memory parts, then the unsealed rows.
+        let mut read: Vec<Vec<(i64, f64)>> = vec![Vec::new(); wanted.len()];
+        let parts = disk_parts
+            .iter()
+            .map(|p| &p.part)
+            .chain(memory_parts.iter().map(|p| &p.part));
+        for part in parts {
+            for (position, timestamps, values) in
+                part.read(&tsids, min_ms, max_ms, &self.index_cache).await?
+            {
+                if let Some(out) = read.get_mut(position) {
                     out.extend(timestamps.into_iter().zip(values));
                 }
             }
         }
-        drop(parts);
-        {
-            // Buffered rows are the newest: they come last so that they win on equal timestamps.
-            let position_of: HashMap<Tsid, usize, RandomState> = wanted
-                .iter()
-                .enumerate()
-                .map(|(i, (tsid, _))| (*tsid, i))
-                .collect();
-            let flushing = self.flushing.borrow();
-            let buffer = self.buffer.borrow();
-            let sources = flushing
-                .iter()
-                .map(|r| r.as_slice())
-                .chain(std::iter::once(buffer.as_slice()));
-            for rows in sources {
-                for row in rows {
-                    if row.timestamp_ms < min_ms || row.timestamp_ms > max_ms {
-                        continue;
-                    }
-                    if let Some(out) = position_of.get(&row.tsid).and_then(|&i| samples.get_mut(i))
-                    {
-                        out.push((row.timestamp_ms, row.value));
-                    }
-                }
-            }
+        drop((disk_parts, memory_parts));
+        for (out, unsealed) in read.iter_mut().zip(samples.iter_mut()) {
+            out.append(unsealed);
         }
+        let samples = read;
         let mut result = Vec::with_capacity(wanted.len());
         for ((_, labels), mut points) in wanted.drain(..).zip(samples) {
             if points.is_empty() {
@@ -427,7 +502,9 @@ impl Storage {
     /// Refreshes and returns the counters.
     pub fn stats(&self) -> StorageStats {
         self.refresh_part_stats();
-        *self.stats.borrow()
+        let mut stats = *self.stats.borrow();
+        stats.wal_fsyncs = self.wal.get().map_or(0, |wal| wal.stats().fsyncs);
+        stats
     }
 
     pub(crate) fn refresh_part_stats(&self) {
@@ -440,7 +517,12 @@ impl Storage {
         stats.part_bytes = live().map(|p| p.part.column_bytes()).sum();
         stats.index = self.index.stats();
         stats.series = stats.index.series_created;
-        stats.buffered_rows = self.buffer.borrow().len() as u64;
+        stats.buffered_rows = self.unflushed_rows();
+        stats.inmemory_parts = self.in_memory.borrow().len() as u64;
+        let (hits, misses) = self.index_cache.counters();
+        stats.index_cache_hits = hits;
+        stats.index_cache_misses = misses;
+        stats.index_cache_bytes = self.index_cache.bytes();
     }
 
     /// Deletes retired parts that no query holds any more.
@@ -459,15 +541,6 @@ impl Storage {
                 log::warn!("cannot remove retired part {}: {error}", dir.display());
             }
         }
-    }
-}
-
-/// The message a refused write carries: the front answers 503, so the sender retries.
-fn wal_error(error: &super::wal::Error) -> String {
-    if error.is_no_space() {
-        format!("disk full, writes are paused until space is freed: {error}")
-    } else {
-        format!("write-ahead log failed, this shard is read-only until restarted: {error}")
     }
 }
 
@@ -507,14 +580,17 @@ async fn import_series_logs(
     }
     // The interim index had no per-day entries: derive them from the data's blocks.
     for live in partitions.values().flat_map(|p| p.parts.iter()) {
-        for header in live.part.headers() {
-            let Some(canonical) = imported.get(&header.tsid.metric_id) else {
-                continue;
-            };
-            let first = crate::index::item::day_of(header.min_timestamp_ms);
-            let last = crate::index::item::day_of(header.max_timestamp_ms);
-            for day in first..=last.min(first.saturating_add(366)) {
-                index.note_day(&header.tsid, canonical, day);
+        for number in 0..live.part.index_blocks() {
+            let headers = live.part.index_block(number, None).await?;
+            for header in headers.iter() {
+                let Some(canonical) = imported.get(&header.tsid.metric_id) else {
+                    continue;
+                };
+                let first = crate::index::item::day_of(header.min_timestamp_ms);
+                let last = crate::index::item::day_of(header.max_timestamp_ms);
+                for day in first..=last.min(first.saturating_add(366)) {
+                    index.note_day(&header.tsid, canonical, day);
+                }
             }
         }
     }

@@ -60,9 +60,13 @@ pub struct Server {
     stderr: mpsc::Receiver<String>,
 }
 
-/// The path of the built binary.
+/// The path of the built binary, or `STRATA_BIN` when set: a long run (crash cycles) can use a
+/// copy, so that builds meanwhile do not swap the binary under it.
 pub fn strata_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_strata")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("STRATA_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_strata").to_string())
+    })
 }
 
 impl Server {
@@ -402,4 +406,43 @@ pub fn enc(text: &str) -> String {
 /// Parses a Prometheus JSON timestamp (seconds) into ms.
 pub fn json_ms(value: &serde_json::Value) -> i64 {
     (value.as_f64().unwrap() * 1000.0).round() as i64
+}
+
+/// The layout of a "rounds" test: `series` series of `metric` (label `instance="i<n>"`), one
+/// sample per round, round `k` at `base_ms + k * step_ms` with value `value_of(i, k)`.
+pub struct RoundGrid {
+    pub metric: &'static str,
+    pub series: usize,
+    pub step_ms: i64,
+    pub value_of: fn(usize, usize) -> f64,
+}
+
+impl RoundGrid {
+    /// Asserts that the first `rounds` rounds read back exactly, once, through `query_range`.
+    pub fn check(&self, server: &Server, base_ms: i64, rounds: usize) {
+        let end = base_ms + self.step_ms * (rounds as i64 - 1);
+        let data = server.get_data(&format!(
+            "/api/v1/query_range?query={}&start={}&end={}&step=1s",
+            enc(self.metric),
+            base_ms as f64 / 1000.0,
+            end as f64 / 1000.0
+        ));
+        let result = data["result"].as_array().unwrap();
+        assert_eq!(result.len(), self.series);
+        for entry in result {
+            let i: usize = entry["metric"]["instance"].as_str().unwrap()[1..]
+                .parse()
+                .unwrap();
+            let values = entry["values"].as_array().unwrap();
+            assert_eq!(values.len(), rounds, "series {i}");
+            for (k, point) in values.iter().enumerate() {
+                assert_eq!(json_ms(&point[0]), base_ms + self.step_ms * k as i64);
+                assert_eq!(
+                    point[1].as_str().unwrap().parse::<f64>().unwrap(),
+                    (self.value_of)(i, k),
+                    "series {i} round {k}"
+                );
+            }
+        }
+    }
 }

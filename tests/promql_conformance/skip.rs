@@ -1,18 +1,21 @@
-//! Skip rules (`skips.txt`): which evals are not run, and the data-dependent
-//! rules (`nhcb`, `histogram-series`) that need to know what was loaded.
+//! Skips: the categories that may be skipped (`skip_categories.txt`, with the data-dependent
+//! rules `nhcb` and `histogram-series` that need to know what was loaded) and the evals
+//! skipped (`skips.txt`, one `file:line -- reason` each).
 
 use strata::model::Labels;
 use strata::query::promql::{parse, Expr};
 
 use super::script::Eval;
-use super::SKIPS;
+use super::{SKIPS, SKIP_CATEGORIES};
 
 /// Series as compared: labels and `(timestamp_ms, value)` points.
 pub type SeriesPoints = Vec<(Labels, Vec<(i64, f64)>)>;
 
-/// One skip rule.
+/// One skip category.
 pub struct Skip {
     target: String,
+    /// Why evals of this category may be skipped.
+    pub reason: String,
 }
 
 impl Skip {
@@ -102,15 +105,31 @@ pub fn mentions(query: &str, metric: &str) -> bool {
     })
 }
 
-pub fn skip_rules() -> Vec<Skip> {
+/// The categories of `skip_categories.txt`.
+pub fn skip_categories() -> Vec<Skip> {
+    SKIP_CATEGORIES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            l.split_once(" -- ").map(|(t, reason)| Skip {
+                target: t.trim().to_string(),
+                reason: reason.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The evals listed in `skips.txt`, as `(file, line)`.
+pub fn listed_skips() -> std::collections::HashSet<(String, usize)> {
     SKIPS
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| {
-            l.split_once(" -- ").map(|(t, _)| Skip {
-                target: t.trim().to_string(),
-            })
+            let (target, _) = l.split_once(" -- ")?;
+            let (file, line) = target.trim().rsplit_once(':')?;
+            Some((file.to_string(), line.parse().ok()?))
         })
         .collect()
 }

@@ -110,14 +110,35 @@ pub fn decode_v2(
     max_bytes: usize,
     limits: &LabelLimits,
 ) -> Result<DecodedV2, DecodeError> {
+    decode_v2_with_extra_labels(body, shards, max_bytes, limits, &[])
+}
+
+/// [`decode_v2`], adding `extra_labels` (`extra_label=` query arguments) to every series; they
+/// replace same-named labels of the request, as with 1.0.
+pub fn decode_v2_with_extra_labels(
+    body: &[u8],
+    shards: usize,
+    max_bytes: usize,
+    limits: &LabelLimits,
+    extra_labels: &[(String, String)],
+) -> Result<DecodedV2, DecodeError> {
     let raw = decompress_snappy(body, max_bytes)?;
     let request =
         Request::decode(Bytes::from(raw)).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
-    Ok(split_v2_by_shard(&request, shards, limits))
+    Ok(route_v2(&request, shards, limits, extra_labels))
 }
 
 /// Resolves every series' label references, then validates and routes it like a 1.0 series.
 pub fn split_v2_by_shard(request: &Request, shards: usize, limits: &LabelLimits) -> DecodedV2 {
+    route_v2(request, shards, limits, &[])
+}
+
+fn route_v2(
+    request: &Request,
+    shards: usize,
+    limits: &LabelLimits,
+    extra_labels: &[(String, String)],
+) -> DecodedV2 {
     let mut router = Router::new(shards, limits);
     let mut labels: Vec<(&[u8], &[u8])> = Vec::new();
     let mut order: Vec<usize> = Vec::new();
@@ -128,6 +149,14 @@ pub fn split_v2_by_shard(request: &Request, shards: usize, limits: &LabelLimits)
         if let Err(reason) = resolve_labels(&request.symbols, &series.labels_refs, &mut labels) {
             router.reject(&labels, &reason, samples);
             continue;
+        }
+        if !extra_labels.is_empty() {
+            labels.retain(|(name, _)| !extra_labels.iter().any(|(n, _)| n.as_bytes() == *name));
+            labels.extend(
+                extra_labels
+                    .iter()
+                    .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+            );
         }
         // Metadata is kept from valid series, with or without samples.
         if sorted_valid_order(&labels, limits, &mut order).is_ok() {

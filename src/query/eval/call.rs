@@ -31,7 +31,7 @@ pub(crate) fn eval_call(
 }
 
 /// Whether a rollup keeps the metric name (only the selecting ones do).
-fn keeps_name(function: RollupFunction) -> bool {
+pub(crate) fn keeps_name(function: RollupFunction) -> bool {
     matches!(
         function,
         RollupFunction::LastOverTime | RollupFunction::FirstOverTime

@@ -15,9 +15,11 @@ pub mod annotation;
 mod binary;
 mod call;
 pub mod date;
+mod direct;
 pub mod durations;
 mod engine;
 pub mod error;
+mod extended_ranges;
 mod functions;
 pub mod histogram;
 mod info;
@@ -61,6 +63,7 @@ pub async fn instant_query<S: SeriesSource>(
     };
     let resolved = durations::resolve(expr, &params)?;
     let expr = resolved.as_ref().unwrap_or(expr);
+    extended_ranges::check(expr)?;
     let plan = plan(expr, &params)?;
     let data = fetch(&plan, &params, source).await?;
     let mut engine = Engine::new(&params, &plan, &data);
@@ -86,10 +89,17 @@ pub async fn range_query<S: SeriesSource>(
     }
     let resolved = durations::resolve(expr, params)?;
     let expr = resolved.as_ref().unwrap_or(expr);
+    extended_ranges::check(expr)?;
     let plan = plan(expr, params)?;
     let data = fetch(&plan, params, source).await?;
     let mut engine = Engine::new(params, &plan, &data);
     engine.range_query = true;
+    if let Some(matrix) = direct::direct_matrix(&mut engine, expr, params) {
+        return Ok(QueryResult {
+            value: Value::Matrix(matrix?),
+            annotations: engine.annotations,
+        });
+    }
     let mut builder = SeriesBuilder::default();
     let mut total_points = 0usize;
     let mut t = params.start_ms;

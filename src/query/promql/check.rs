@@ -192,7 +192,6 @@ impl Checker<'_> {
         if spec.function == Function::Info {
             self.check_info_selector(call)?;
         }
-        self.check_extended_ranges(call)?;
         for (index, arg) in call.args.iter_mut().enumerate() {
             if spec.function == Function::Info && index == 1 {
                 continue;
@@ -228,44 +227,6 @@ impl Checker<'_> {
             Expr::VectorSelector(selector) => self.check_selector(selector, true),
             _ => Err(self.invalid("expected label selectors only", arg.span())),
         }
-    }
-
-    /// `anchored` and `smoothed` range selectors only work with some functions.
-    fn check_extended_ranges(&self, call: &Call) -> CheckResult<()> {
-        const ANCHORED: &[Function] = &[
-            Function::Changes,
-            Function::Delta,
-            Function::Increase,
-            Function::Rate,
-            Function::Resets,
-        ];
-        const SMOOTHED: &[Function] = &[Function::Delta, Function::Increase, Function::Rate];
-        for arg in &call.args {
-            let Expr::MatrixSelector(matrix) = arg else {
-                continue;
-            };
-            let (name, allowed, list) = if matrix.selector.anchored {
-                (
-                    "anchored",
-                    ANCHORED,
-                    "changes, delta, increase, rate, resets",
-                )
-            } else if matrix.selector.smoothed {
-                ("smoothed", SMOOTHED, "delta, increase, rate")
-            } else {
-                continue;
-            };
-            if !allowed.contains(&call.func.function) {
-                return Err(self.invalid(
-                    format!(
-                        "{name} modifier can only be used with: {list} - not with {}",
-                        call.func.name
-                    ),
-                    call.span,
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// The operator's position: the text between the operands, trimmed.

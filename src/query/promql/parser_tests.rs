@@ -443,7 +443,6 @@ fn errors_with_positions() {
         ("a =~ b", "1:3: parse error: unexpected character after '=': '~'"),
         ("sum by (a:b) (x)", "1:9: parse error: unexpected metric identifier \"a:b\" in grouping opts, expected label"),
         ("foo bar", "1:5: parse error: unexpected identifier \"bar\""),
-        ("deriv(foo[1m] smoothed)", "1:1: parse error: smoothed modifier can only be used with: delta, increase, rate - not with deriv"),
         ("1 + fill(0) 2", "1:1: parse error: filling in missing series only allowed between instant vectors"),
         ("a and fill(0) b", "1:1: parse error: filling in missing series not allowed for set operators"),
         ("info(a, b)", "1:9: parse error: expected label selectors only, got vector selector instead"),

@@ -14,6 +14,7 @@ use super::part::block_stream_reader::{BlockStreamReader, DecodedBlock};
 use super::part::builder::PartBuilder;
 use super::partition::{LivePart, PartitionKey};
 use super::table::Storage;
+use super::write_gate::DiskWork;
 use crate::index::Tsid;
 
 /// A merge output at least this large goes to `big/` with a stronger zstd level.
@@ -24,8 +25,22 @@ const SMALL_MERGE_ZSTD_LEVEL: i32 = 3;
 const BIG_MERGE_ZSTD_LEVEL: i32 = 7;
 
 impl Storage {
-    /// Runs planned merges until no partition needs one.
+    /// Runs planned merges until no partition needs one. A merge that hits a full disk removes
+    /// its partial output (its inputs stay live) and pauses writes for a back-off.
     pub async fn merge_pending(&self) -> io::Result<usize> {
+        let result = self.run_planned_merges().await;
+        self.note_merge(&result);
+        result
+    }
+
+    /// Tells the write gate how merging went; a pass that merged nothing proves nothing.
+    fn note_merge(&self, result: &io::Result<usize>) {
+        if !matches!(result, Ok(0)) {
+            self.note_disk_work(DiskWork::Merge, result);
+        }
+    }
+
+    async fn run_planned_merges(&self) -> io::Result<usize> {
         let Ok(_permit) = self.merge_lock.acquire_permit(1).await else {
             return Ok(0);
         };
@@ -44,6 +59,12 @@ impl Storage {
     /// Merges every partition down to one part (`/internal/force_merge`); `prefix` limits it to
     /// partitions whose name (`YYYY_MM`) starts with it.
     pub async fn force_merge(&self, prefix: &str) -> io::Result<usize> {
+        let result = self.merge_down(prefix).await;
+        self.note_merge(&result);
+        result
+    }
+
+    async fn merge_down(&self, prefix: &str) -> io::Result<usize> {
         let Ok(_permit) = self.merge_lock.acquire_permit(1).await else {
             return Ok(0);
         };
@@ -152,8 +173,10 @@ pub async fn merge_blocks(
     dedup_interval_ms: i64,
     zstd_level: i32,
 ) -> io::Result<PartBuilder> {
-    let mut readers: Vec<BlockStreamReader> =
-        parts.into_iter().map(BlockStreamReader::new).collect();
+    let mut readers: Vec<BlockStreamReader> = Vec::with_capacity(parts.len());
+    for part in parts {
+        readers.push(BlockStreamReader::new(part).await?);
+    }
     let mut heap = BinaryHeap::new();
     for (input, reader) in readers.iter().enumerate() {
         if let Some(header) = reader.peek() {

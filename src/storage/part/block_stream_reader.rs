@@ -1,10 +1,12 @@
 //! Reads a part's blocks in header order (TSID, then time) through large sequential DMA reads,
-//! for merges: memory stays bounded by the read window, whatever the part's size.
+//! for merges: memory stays bounded by the read window and one index block, whatever the part's
+//! size. Index blocks are read directly, not through the query cache, which a merge would flush.
 
 use std::io;
 use std::rc::Rc;
 
 use super::block_header::BlockHeader;
+use super::index_block_cache::IndexBlock;
 use super::Part;
 use crate::storage::encoding::BlockDecoder;
 
@@ -25,6 +27,10 @@ pub struct DecodedBlock {
 /// A cursor over one part's blocks.
 pub struct BlockStreamReader {
     part: Rc<Part>,
+    /// The index block being read and the next one to load.
+    headers: IndexBlock,
+    next_index_block: usize,
+    /// Position of the next block's header in `headers`.
     next: usize,
     timestamps_window: Window,
     values_window: Window,
@@ -46,27 +52,42 @@ impl Window {
 
 impl BlockStreamReader {
     /// A reader positioned at the part's first block.
-    pub fn new(part: Rc<Part>) -> Self {
-        BlockStreamReader {
+    pub async fn new(part: Rc<Part>) -> io::Result<Self> {
+        let mut reader = BlockStreamReader {
             part,
+            headers: Rc::from(Vec::new()),
+            next_index_block: 0,
             next: 0,
             timestamps_window: Window::default(),
             values_window: Window::default(),
             decoder: BlockDecoder::new(),
+        };
+        reader.load_headers().await?;
+        Ok(reader)
+    }
+
+    /// Loads index blocks until one has a header left (or the part ends).
+    async fn load_headers(&mut self) -> io::Result<()> {
+        while self.next >= self.headers.len() && self.next_index_block < self.part.index_blocks() {
+            self.headers = self.part.index_block(self.next_index_block, None).await?;
+            self.next_index_block += 1;
+            self.next = 0;
         }
+        Ok(())
     }
 
     /// The header of the block `next_block` would return.
     pub fn peek(&self) -> Option<&BlockHeader> {
-        self.part.headers().get(self.next)
+        self.headers.get(self.next)
     }
 
     /// Decodes the next block into `out`; false at the end.
     pub async fn next_block(&mut self, out: &mut DecodedBlock) -> io::Result<bool> {
-        let Some(&header) = self.part.headers().get(self.next) else {
+        let Some(&header) = self.headers.get(self.next) else {
             return Ok(false);
         };
         self.next += 1;
+        self.load_headers().await?;
         if self
             .timestamps_window
             .slice(header.timestamps_offset, header.timestamps_size)

@@ -82,6 +82,36 @@ impl PartBuilder {
         self.headers.is_empty()
     }
 
+    /// Rows added so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The built blocks as (headers, `timestamps.bin`, `values.bin`, metadata), for an in-memory part.
+    pub fn into_columns(self) -> (Vec<BlockHeader>, Vec<u8>, Vec<u8>, PartMetadata) {
+        let metadata = self.metadata();
+        (self.headers, self.timestamps, self.values, metadata)
+    }
+
+    fn metadata(&self) -> PartMetadata {
+        PartMetadata {
+            rows: self.rows,
+            blocks: self.headers.len() as u64,
+            min_timestamp_ms: self
+                .headers
+                .iter()
+                .map(|h| h.min_timestamp_ms)
+                .min()
+                .unwrap_or(0),
+            max_timestamp_ms: self
+                .headers
+                .iter()
+                .map(|h| h.max_timestamp_ms)
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
     /// Encodes `index.bin`, `metaindex.bin` and the metadata.
     pub fn finish_index(&self) -> (Vec<u8>, Vec<u8>, PartMetadata) {
         let mut index = Vec::new();
@@ -107,22 +137,7 @@ impl PartBuilder {
             index.extend_from_slice(&compressed);
         }
         let metaindex = zstd::bulk::compress(&metaindex_raw, INDEX_ZSTD_LEVEL).unwrap_or_default();
-        let metadata = PartMetadata {
-            rows: self.rows,
-            blocks: self.headers.len() as u64,
-            min_timestamp_ms: self
-                .headers
-                .iter()
-                .map(|h| h.min_timestamp_ms)
-                .min()
-                .unwrap_or(0),
-            max_timestamp_ms: self
-                .headers
-                .iter()
-                .map(|h| h.max_timestamp_ms)
-                .max()
-                .unwrap_or(0),
-        };
+        let metadata = self.metadata();
         (index, metaindex, metadata)
     }
 }

@@ -14,16 +14,19 @@
 pub mod block_header;
 pub mod block_stream_reader;
 pub mod builder;
+pub mod index_block_cache;
 pub mod metadata;
 pub mod metaindex_row;
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use glommio::io::DmaFile;
 
 use self::block_header::BlockHeader;
 use self::builder::PartBuilder;
+use self::index_block_cache::{IndexBlock, IndexBlockCache};
 use self::metadata::PartMetadata;
 use self::metaindex_row::MetaindexRow;
 use crate::index::Tsid;
@@ -46,18 +49,43 @@ const COALESCE_GAP_BYTES: u64 = 256 * 1024;
 /// Upper bound of one coalesced read.
 const MAX_READ_BYTES: u64 = 8 * 1024 * 1024;
 
-/// An opened part.
+/// Source of part uids: the index-block cache's key, unique for the life of the process.
+static NEXT_PART_UID: AtomicU64 = AtomicU64::new(1);
+
+/// An opened part: on disk (a committed small or big part) or in memory (rows of the last seconds).
 pub struct Part {
-    /// Its directory.
+    /// Its directory (empty for an in-memory part).
     pub dir: PathBuf,
     /// Its summary.
     pub metadata: PartMetadata,
-    /// Every block header, sorted by (TSID, min timestamp). The storage issue replaces this with a bounded cache.
-    headers: Vec<BlockHeader>,
-    timestamps: DmaFile,
-    timestamps_size: u64,
-    values: DmaFile,
-    values_size: u64,
+    /// Unique in the process; keys this part's entries in the index-block cache.
+    uid: u64,
+    /// One row per index block, sorted by first TSID; always in memory, binary-searched.
+    metaindex: Vec<MetaindexRow>,
+    columns: Columns,
+}
+
+/// Where a part's index blocks and columns live.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per part, and a shard holds at most a few hundred parts"
+)]
+enum Columns {
+    /// Files read with DMA; index blocks go through the shard's bounded cache.
+    Disk {
+        index: DmaFile,
+        index_size: u64,
+        timestamps: DmaFile,
+        timestamps_size: u64,
+        values: DmaFile,
+        values_size: u64,
+    },
+    /// An in-memory part: every header and column byte held here.
+    Memory {
+        headers: IndexBlock,
+        timestamps: Vec<u8>,
+        values: Vec<u8>,
+    },
 }
 
 /// Samples read for one wanted series: its position in the wanted list, timestamps, values.
@@ -78,7 +106,28 @@ impl Part {
         Ok(metadata)
     }
 
-    /// Opens a committed part and loads its block headers.
+    /// An in-memory part holding a built part's blocks (nothing is written).
+    pub fn in_memory(builder: PartBuilder) -> Part {
+        let (headers, timestamps, values, metadata) = builder.into_columns();
+        Part {
+            dir: PathBuf::new(),
+            metadata,
+            uid: NEXT_PART_UID.fetch_add(1, Ordering::Relaxed),
+            metaindex: Vec::new(),
+            columns: Columns::Memory {
+                headers: headers.into(),
+                timestamps,
+                values,
+            },
+        }
+    }
+
+    /// Whether this part lives in memory only.
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.columns, Columns::Memory { .. })
+    }
+
+    /// Opens a committed part: reads its metadata and metaindex; block headers are read on demand.
     pub async fn open(dir: &Path) -> io::Result<Part> {
         let corrupt = |what: String| {
             io::Error::new(
@@ -96,75 +145,157 @@ impl Part {
             .ok_or_else(|| corrupt("metaindex.bin missing".into()))?;
         let metaindex_raw = zstd::stream::decode_all(metaindex_bytes.as_slice())
             .map_err(|e| corrupt(e.to_string()))?;
-        let mut rows = Vec::new();
+        let mut metaindex = Vec::new();
         let mut rest = metaindex_raw.as_slice();
         while !rest.is_empty() {
             let (row, tail) = MetaindexRow::decode(rest).map_err(corrupt)?;
-            rows.push(row);
+            metaindex.push(row);
             rest = tail;
         }
-        let index_bytes = fs::read_small_file(&dir.join(INDEX_FILE))
-            .await?
-            .ok_or_else(|| corrupt("index.bin missing".into()))?;
-        let mut headers = Vec::with_capacity(metadata.blocks.min(1 << 24) as usize);
-        for row in &rows {
-            let start = row.index_offset as usize;
-            let block = index_bytes
-                .get(start..start + row.index_size as usize)
-                .ok_or_else(|| corrupt("index block out of range".into()))?;
-            let raw = zstd::bulk::decompress(
-                block,
-                row.headers as usize * block_header::BLOCK_HEADER_SIZE,
-            )
-            .map_err(|e| corrupt(e.to_string()))?;
-            let mut rest = raw.as_slice();
-            while !rest.is_empty() {
-                let (header, tail) = BlockHeader::decode(rest).map_err(corrupt)?;
-                headers.push(header);
-                rest = tail;
-            }
-        }
-        if headers.len() as u64 != metadata.blocks {
+        let headers: u64 = metaindex.iter().map(|r| u64::from(r.headers)).sum();
+        if headers != metadata.blocks {
             return Err(corrupt(format!(
-                "{} block headers, metadata says {}",
-                headers.len(),
+                "metaindex lists {headers} block headers, metadata says {}",
                 metadata.blocks
             )));
         }
-        let timestamps = DmaFile::open(dir.join(TIMESTAMPS_FILE))
-            .await
-            .map_err(io::Error::from)?;
-        let values = DmaFile::open(dir.join(VALUES_FILE))
-            .await
-            .map_err(io::Error::from)?;
+        let open = |name: &str| DmaFile::open(dir.join(name));
+        let index = open(INDEX_FILE).await.map_err(io::Error::from)?;
+        let timestamps = open(TIMESTAMPS_FILE).await.map_err(io::Error::from)?;
+        let values = open(VALUES_FILE).await.map_err(io::Error::from)?;
+        let index_size = index.file_size().await.map_err(io::Error::from)?;
         let timestamps_size = timestamps.file_size().await.map_err(io::Error::from)?;
         let values_size = values.file_size().await.map_err(io::Error::from)?;
-        for header in &headers {
-            if header.timestamps_offset + u64::from(header.timestamps_size) > timestamps_size
-                || header.values_offset + u64::from(header.values_size) > values_size
-            {
-                return Err(corrupt("block beyond end of file".into()));
-            }
+        if metaindex
+            .iter()
+            .any(|r| r.index_offset + u64::from(r.index_size) > index_size)
+        {
+            return Err(corrupt("index block beyond end of index.bin".into()));
         }
         Ok(Part {
             dir: dir.to_path_buf(),
             metadata,
-            headers,
-            timestamps,
-            timestamps_size,
-            values,
-            values_size,
+            uid: NEXT_PART_UID.fetch_add(1, Ordering::Relaxed),
+            metaindex,
+            columns: Columns::Disk {
+                index,
+                index_size,
+                timestamps,
+                timestamps_size,
+                values,
+                values_size,
+            },
         })
     }
 
     /// Bytes of the column files (timestamps and values).
     pub fn column_bytes(&self) -> u64 {
-        self.timestamps_size + self.values_size
+        match &self.columns {
+            Columns::Disk {
+                timestamps_size,
+                values_size,
+                ..
+            } => timestamps_size + values_size,
+            Columns::Memory {
+                timestamps, values, ..
+            } => (timestamps.len() + values.len()) as u64,
+        }
     }
 
-    /// Every block header, sorted by (TSID, min timestamp).
-    pub fn headers(&self) -> &[BlockHeader] {
-        &self.headers
+    /// Number of index blocks (an in-memory part has one holding every header).
+    pub fn index_blocks(&self) -> usize {
+        match &self.columns {
+            Columns::Disk { .. } => self.metaindex.len(),
+            Columns::Memory { headers, .. } => usize::from(!headers.is_empty()),
+        }
+    }
+
+    /// The headers of index block `number`, through `cache` when given (queries) or read directly
+    /// (merges and start-up scans, which read every block once and would only flush the cache).
+    pub async fn index_block(
+        &self,
+        number: usize,
+        cache: Option<&IndexBlockCache>,
+    ) -> io::Result<IndexBlock> {
+        let (index, index_size, timestamps_size, values_size) = match &self.columns {
+            Columns::Memory { headers, .. } => return Ok(headers.clone()),
+            Columns::Disk {
+                index,
+                index_size,
+                timestamps_size,
+                values_size,
+                ..
+            } => (index, *index_size, *timestamps_size, *values_size),
+        };
+        let Some(row) = self.metaindex.get(number) else {
+            return Err(self.corrupt(&format!("no index block {number}")));
+        };
+        let cache_key = u32::try_from(number).unwrap_or(u32::MAX);
+        if let Some(found) = cache.and_then(|c| c.get(self.uid, cache_key)) {
+            return Ok(found);
+        }
+        let start = row.index_offset;
+        let compressed =
+            read_clamped(index, index_size, start, start + u64::from(row.index_size)).await?;
+        let raw = zstd::bulk::decompress(
+            &compressed,
+            row.headers as usize * block_header::BLOCK_HEADER_SIZE,
+        )
+        .map_err(|e| self.corrupt(&e.to_string()))?;
+        let mut headers = Vec::with_capacity(row.headers as usize);
+        let mut rest = raw.as_slice();
+        while !rest.is_empty() {
+            let (header, tail) = BlockHeader::decode(rest).map_err(|e| self.corrupt(&e))?;
+            if header.timestamps_offset + u64::from(header.timestamps_size) > timestamps_size
+                || header.values_offset + u64::from(header.values_size) > values_size
+            {
+                return Err(self.corrupt("block beyond end of file"));
+            }
+            headers.push(header);
+            rest = tail;
+        }
+        if headers.len() != row.headers as usize {
+            return Err(self.corrupt(&format!(
+                "index block {number} has {} headers, metaindex says {}",
+                headers.len(),
+                row.headers
+            )));
+        }
+        let headers: IndexBlock = headers.into();
+        if let Some(cache) = cache {
+            cache.insert(self.uid, cache_key, headers.clone());
+        }
+        Ok(headers)
+    }
+
+    /// Index blocks that may hold a block of `wanted` (sorted TSIDs) within `[min_ms, max_ms]`.
+    fn index_blocks_for(&self, wanted: &[Tsid], min_ms: i64, max_ms: i64) -> Vec<usize> {
+        if self.is_in_memory() {
+            return (0..self.index_blocks()).collect();
+        }
+        let mut out: Vec<usize> = Vec::new();
+        for tsid in wanted {
+            // Blocks whose first TSID is <= tsid; the series may also start at the end of the block before
+            // the first one whose first TSID equals it.
+            let last = self.metaindex.partition_point(|r| r.first_tsid <= *tsid);
+            if last == 0 {
+                continue;
+            }
+            let first = self
+                .metaindex
+                .partition_point(|r| r.first_tsid < *tsid)
+                .saturating_sub(1);
+            for number in first.max(out.last().map_or(0, |&n| n + 1))..last {
+                let overlaps = self
+                    .metaindex
+                    .get(number)
+                    .is_some_and(|r| r.max_timestamp_ms >= min_ms && r.min_timestamp_ms <= max_ms);
+                if overlaps {
+                    out.push(number);
+                }
+            }
+        }
+        out
     }
 
     /// Reads the samples of `wanted` (sorted TSIDs) within `[min_ms, max_ms]`; one entry per block read.
@@ -173,21 +304,34 @@ impl Part {
         wanted: &[Tsid],
         min_ms: i64,
         max_ms: i64,
+        cache: &IndexBlockCache,
     ) -> io::Result<Vec<SeriesSamples>> {
         if self.metadata.max_timestamp_ms < min_ms || self.metadata.min_timestamp_ms > max_ms {
             return Ok(Vec::new());
         }
-        let mut picked: Vec<(usize, &BlockHeader)> = Vec::new();
-        for (position, tsid) in wanted.iter().enumerate() {
-            let start = self.headers.partition_point(|h| h.tsid < *tsid);
-            for header in self
-                .headers
-                .iter()
-                .skip(start)
-                .take_while(|h| h.tsid == *tsid)
-            {
-                if header.max_timestamp_ms >= min_ms && header.min_timestamp_ms <= max_ms {
-                    picked.push((position, header));
+        // Index blocks are visited in order and headers are sorted within them, so `picked` comes
+        // out in file order, which the coalescing below relies on.
+        let mut picked: Vec<(usize, BlockHeader)> = Vec::new();
+        for number in self.index_blocks_for(wanted, min_ms, max_ms) {
+            let headers = self.index_block(number, Some(cache)).await?;
+            let (Some(first), Some(last)) = (headers.first(), headers.last()) else {
+                continue;
+            };
+            // Only the wanted series within this block's TSID range: linear in wanted overall.
+            let low = wanted.partition_point(|t| *t < first.tsid);
+            let high = wanted.partition_point(|t| *t <= last.tsid);
+            let mut from = 0;
+            for (position, tsid) in wanted.iter().enumerate().take(high).skip(low) {
+                let rest = headers.get(from..).unwrap_or_default();
+                from += rest.partition_point(|h| h.tsid < *tsid);
+                for header in headers.get(from..).unwrap_or_default() {
+                    if header.tsid != *tsid {
+                        break;
+                    }
+                    from += 1;
+                    if header.max_timestamp_ms >= min_ms && header.min_timestamp_ms <= max_ms {
+                        picked.push((position, *header));
+                    }
                 }
             }
         }
@@ -206,7 +350,7 @@ impl Part {
 
     async fn read_group(
         &self,
-        group: &[(usize, &BlockHeader)],
+        group: &[(usize, BlockHeader)],
         min_ms: i64,
         max_ms: i64,
         decoder: &mut BlockDecoder,
@@ -219,10 +363,8 @@ impl Part {
         let ts_end = last.timestamps_offset + u64::from(last.timestamps_size);
         let values_start = first.values_offset;
         let values_end = last.values_offset + u64::from(last.values_size);
-        let ts_bytes =
-            read_clamped(&self.timestamps, self.timestamps_size, ts_start, ts_end).await?;
-        let values_bytes =
-            read_clamped(&self.values, self.values_size, values_start, values_end).await?;
+        let ts_bytes = self.read_column(true, ts_start, ts_end).await?;
+        let values_bytes = self.read_column(false, values_start, values_end).await?;
         for (position, header) in group {
             let ts_from = (header.timestamps_offset - ts_start) as usize;
             let values_from = (header.values_offset - values_start) as usize;
@@ -260,10 +402,26 @@ impl Part {
 
     /// Reads `[start, end)` of `timestamps.bin` (`timestamps`) or `values.bin`, clamped to the file.
     pub async fn read_column(&self, timestamps: bool, start: u64, end: u64) -> io::Result<Vec<u8>> {
-        if timestamps {
-            read_clamped(&self.timestamps, self.timestamps_size, start, end).await
-        } else {
-            read_clamped(&self.values, self.values_size, start, end).await
+        match &self.columns {
+            Columns::Disk {
+                timestamps: file,
+                timestamps_size: size,
+                ..
+            } if timestamps => read_clamped(file, *size, start, end).await,
+            Columns::Disk {
+                values: file,
+                values_size: size,
+                ..
+            } => read_clamped(file, *size, start, end).await,
+            Columns::Memory {
+                timestamps: ts,
+                values,
+                ..
+            } => {
+                let bytes = if timestamps { ts } else { values };
+                let end = (end.min(bytes.len() as u64)) as usize;
+                Ok(bytes.get(start as usize..end).unwrap_or_default().to_vec())
+            }
         }
     }
 
@@ -276,7 +434,7 @@ impl Part {
 }
 
 /// Where the group of picked blocks starting at `start` ends: blocks whose bytes lie close together.
-fn coalesce_end(picked: &[(usize, &BlockHeader)], start: usize) -> usize {
+fn coalesce_end(picked: &[(usize, BlockHeader)], start: usize) -> usize {
     let Some((_, first)) = picked.get(start) else {
         return start;
     };

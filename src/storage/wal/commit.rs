@@ -32,7 +32,8 @@ impl Inner {
     }
 
     /// Group commit: returns once `done` holds, starting write rounds (`sync`: with fdatasync)
-    /// when none is in flight and waiting for the round in flight.
+    /// when none is in flight and waiting for the round in flight. A round that hit a full disk
+    /// returns its [`Error::NoSpace`] to everyone waiting for it.
     pub(super) async fn flush_until(
         self: &Rc<Self>,
         sync: bool,
@@ -49,8 +50,12 @@ impl Inner {
             if !self.flushing.get() {
                 self.start_round(sync);
             }
+            // A round that hit a full disk fails its waiters instead of being retried at once: the
+            // caller answers 503 and the write gate decides when to try again.
             // Canceled cannot happen (rounds always end by waking everyone); either way: look again.
-            let _ = receiver.await;
+            if let Ok(Some(no_space)) = receiver.await {
+                return Err(no_space);
+            }
         }
     }
 
@@ -66,13 +71,20 @@ impl Inner {
             // Go to the back of the queue first: tasks already runnable append and ride along.
             futures_lite::future::yield_now().await;
             let result = inner.write_out(sync).await;
-            if let Err(error) = result {
-                inner.failed.borrow_mut().get_or_insert(error);
-            }
+            // A full disk leaves the unwritten records in the tail, to be written by a later
+            // round from the same block on (invariant 2); anything else latches the log.
+            let no_space = match result {
+                Err(error) if error.is_no_space() => Some(error),
+                Err(error) => {
+                    inner.failed.borrow_mut().get_or_insert(error);
+                    None
+                }
+                Ok(()) => None,
+            };
             inner.flushing.set(false);
             let waiters = std::mem::take(&mut *inner.waiters.borrow_mut());
             for waiter in waiters {
-                let _ = waiter.send(());
+                let _ = waiter.send(no_space.clone());
             }
         };
         glommio::spawn_local(round).detach();
@@ -133,9 +145,11 @@ impl Inner {
             .dma_open(&path)
             .await
             .map_err(|e| Error::io("create segment", &path, &e.into()))?;
+        // Created but not yet registered: a failed directory sync is a broken disk, not a full
+        // one (the log latches), so the file is never created twice.
         fs::sync_dir(&self.dir)
             .await
-            .map_err(|e| Error::io("sync dir", &self.dir, &e))?;
+            .map_err(|e| Error::sync_failed("sync dir", &self.dir, &e))?;
         let file = Rc::new(file);
         let mut state = self.state.borrow_mut();
         state.segment_mut(seq).file = Some(file.clone());
@@ -170,8 +184,12 @@ impl Inner {
             .await
             .map_err(|e| Error::io("write", &path, &e.into()))?;
         if written < padded {
-            let short = io::Error::new(io::ErrorKind::WriteZero, "short write");
-            return Err(Error::io("write", &path, &short));
+            // O_DIRECT writes come back short when the file system ran out of blocks midway. The
+            // bytes that made it are a prefix of the same data; the retry rewrites them.
+            return Err(Error::NoSpace {
+                step: "write (short)",
+                path,
+            });
         }
         let mut state = self.state.borrow_mut();
         let segment = state.segment_mut(seq);
@@ -202,10 +220,10 @@ impl Inner {
         };
         let path = segment_path(&self.dir, seq);
         self.fault("fdatasync")
-            .map_err(|e| Error::io("fdatasync", &path, &e))?;
+            .map_err(|e| Error::sync_failed("fdatasync", &path, &e))?;
         file.fdatasync()
             .await
-            .map_err(|e| Error::io("fdatasync", &path, &e.into()))?;
+            .map_err(|e| Error::sync_failed("fdatasync", &path, &e.into()))?;
         let mut state = self.state.borrow_mut();
         state.segment_mut(seq).synced_end = end;
         let position = RecordPosition {

@@ -46,7 +46,7 @@ impl fmt::Display for Damage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// The disk is full (ENOSPC): answer 503 and retry later. The WAL is latched until reopened.
+    /// The disk is full (ENOSPC, or a short write): answer 503 and retry later. Not latched.
     NoSpace {
         /// The failed step ("write", "fdatasync", "create segment", …).
         step: &'static str,
@@ -95,6 +95,17 @@ impl Error {
                 path: path.to_path_buf(),
             };
         }
+        Error::Io {
+            step,
+            path: path.to_path_buf(),
+            kind: error.kind(),
+            message: error.to_string(),
+        }
+    }
+
+    /// Builds an error from a failed fsync: never [`Error::NoSpace`], even for ENOSPC, since what
+    /// the device kept of the synced data is unknown and the sync must not be retried on it.
+    pub fn sync_failed(step: &'static str, path: &Path, error: &io::Error) -> Error {
         Error::Io {
             step,
             path: path.to_path_buf(),

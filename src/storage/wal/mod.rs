@@ -44,8 +44,15 @@
 //! Invariants:
 //! 1. A record is acknowledged (commit returns) only after the bytes of every earlier record are
 //!    written (and, with [`SyncMode::Always`], fdatasynced).
-//! 2. A failed write or fdatasync latches the log: every later call returns that error. A failed
-//!    fsync is never retried on the same data; the shard reopens the log (which replays it).
+//! 2. A failed fdatasync (whatever the errno) or any write error but a full disk latches the
+//!    log: every later call returns that error. A failed fsync is never retried on the same data;
+//!    the shard reopens the log (which replays it). A write that hit ENOSPC (or came back short)
+//!    is not latched: its round fails every commit waiting for it with [`Error::NoSpace`], so no
+//!    record in it is acknowledged, and the records stay in the in-memory tail. The next round
+//!    writes them again from the same block-aligned offset, so whatever part of the failed write
+//!    reached the disk is overwritten with the same bytes, and the segment never holds a record
+//!    that is not followed by valid data or zeros (a torn write there is cut at replay, as after
+//!    a crash).
 //! 3. Before a segment is left for the next one, it is written completely and synced, in every
 //!    [`SyncMode`] (once per segment, so cheap); the next file's directory entry is synced when
 //!    it is created. So only the last segment can have a torn tail; replay cuts that off and
@@ -72,8 +79,9 @@
 //! part are replayed again (duplicates). Rotating at every flush start avoids that at the cost
 //! of a file per flush; storing `cut` in the part commit (`parts.json`) is the exact fix.
 //!
-//! Errors: [`Error::is_no_space`] means answer 503 and retry later; any write/commit error means
-//! the log is latched, so the shard turns read-only until it reopens its storage.
+//! Errors: [`Error::is_no_space`] means answer 503 and retry later (the log is not latched); any
+//! other write/commit error means the log is latched, so the shard turns read-only until it
+//! reopens its storage.
 
 pub mod batch_record;
 mod commit;
@@ -186,9 +194,10 @@ struct Inner {
     dir: PathBuf,
     options: WalOptions,
     state: RefCell<State>,
-    /// Whether a leader is writing; others wait in `waiters` for its round to end.
+    /// Whether a leader is writing; others wait in `waiters` for its round to end, and learn
+    /// whether it hit a full disk.
     flushing: Cell<bool>,
-    waiters: RefCell<Vec<oneshot::Sender<()>>>,
+    waiters: RefCell<Vec<oneshot::Sender<Option<Error>>>>,
     /// The first write/fdatasync failure; once set, every call returns it.
     failed: RefCell<Option<Error>>,
     stats: Cell<WalStats>,
@@ -517,7 +526,7 @@ impl Wal {
 
     /// Test hook: the next I/O of `step` ("write" or "fdatasync") fails with `errno`.
     #[cfg(test)]
-    fn fail_next(&self, step: &'static str, errno: i32) {
+    pub(crate) fn fail_next(&self, step: &'static str, errno: i32) {
         self.inner.fault.set(Some((step, errno)));
     }
 }

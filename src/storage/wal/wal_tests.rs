@@ -485,11 +485,30 @@ fn failed_fsync_latches_and_enospc_is_told_apart() {
         let (wal, _, records) = open_collect(&dir, opts).await.unwrap();
         assert_eq!(records[0].1, b"kept");
 
+        // A full disk fails the round's commits but does not latch: the record stays in the
+        // tail, unacknowledged, and the next round writes it (once, at its own offset).
         wal.fail_next("write", 28);
         let pos = wal.append(b"no room").unwrap();
         let error = wal.commit(pos).await.unwrap_err();
         assert!(error.is_no_space(), "{error:?}");
-        assert!(wal.append(b"x").unwrap_err().is_no_space());
+        let next = wal.append(b"room again").unwrap();
+        wal.commit(next).await.unwrap();
+        drop(wal);
+        let (wal, report, records) = open_collect(&dir, opts).await.unwrap();
+        assert_eq!(report.dropped_bytes, 0, "{report}");
+        // ("lost" was written before its fdatasync failed, so it may come back: never acknowledged.)
+        let payloads: Vec<&[u8]> = records.iter().map(|(_, p)| p.as_slice()).collect();
+        assert_eq!(
+            payloads[payloads.len() - 2..],
+            [b"no room".as_slice(), b"room again".as_slice()]
+        );
+        assert_eq!(records[records.len() - 2].0, pos);
+        // ENOSPC from fdatasync is a failed fsync like any other: latched.
+        wal.fail_next("fdatasync", 28);
+        let pos = wal.append(b"unsynced").unwrap();
+        let error = wal.commit(pos).await.unwrap_err();
+        assert!(!error.is_no_space(), "{error:?}");
+        assert_eq!(wal.append(b"x").unwrap_err(), error);
         drop(wal);
 
         let (wal, _, _) = open_collect(&dir, options(SyncMode::Always, 4096))
