@@ -67,6 +67,16 @@ fn round(round: usize) -> IngestBatch {
     batch
 }
 
+/// Whether something besides the partition list holds a live data part (a running query).
+fn query_holds_parts(storage: &Storage) -> bool {
+    storage
+        .partitions
+        .borrow()
+        .values()
+        .flat_map(|p| p.parts.iter())
+        .any(|live| std::rc::Rc::strong_count(&live.part) > 1)
+}
+
 fn part_dirs(shard: &Path) -> Vec<PathBuf> {
     let small = shard.join("data").join("small");
     let mut dirs = Vec::new();
@@ -110,11 +120,22 @@ fn a_merged_away_part_is_deleted_only_after_the_query_reading_it_ends() {
         assert_eq!(inputs.len(), 3);
         let matchers = all();
         let mut query = Box::pin(storage.select(&matchers, BASE_MS, BASE_MS + 10_000));
-        // The first poll takes the query's snapshot of the parts and starts a DMA read.
-        assert!(
-            futures_lite::future::poll_once(&mut query).await.is_none(),
-            "the query is waiting on its first read"
-        );
+        // The query first searches the index (which may read index parts), then takes its
+        // snapshot of the data parts and starts a DMA read: poll until it holds the parts.
+        let mut polls = 0;
+        while !query_holds_parts(&storage) {
+            assert!(
+                futures_lite::future::poll_once(&mut query).await.is_none(),
+                "the query is waiting on a read"
+            );
+            polls += 1;
+            assert!(
+                polls < 5_000,
+                "the query never took its snapshot of the parts"
+            );
+            // A timer, not a yield: the reactor must run for the index read to complete.
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
         assert_eq!(storage.force_merge("").await.unwrap(), 1);
         assert_eq!(part_dirs(&path).len(), 4, "merge output plus its 3 inputs");
         for input in &inputs {
