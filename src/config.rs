@@ -119,6 +119,11 @@ pub struct ServerFlags {
     #[arg(long = "cache.index-blocks-bytes", env = "STRATA_CACHE_INDEX_BLOCKS_BYTES", default_value_t = crate::storage::part::index_block_cache::DEFAULT_INDEX_BLOCK_CACHE_BYTES)]
     pub index_block_cache_bytes: u64,
 
+    /// Memory for the series index's caches (label set → series for ingest, series → labels,
+    /// search results, index blocks), all shards together. Beyond it, lookups read index blocks.
+    #[arg(long = "cache.index-bytes", env = "STRATA_CACHE_INDEX_BYTES", default_value_t = crate::index::DEFAULT_INDEX_CACHE_BYTES)]
+    pub series_index_cache_bytes: u64,
+
     /// How far back an instant vector selector looks for the latest sample.
     #[arg(long = "query.lookback-delta", env = "STRATA_QUERY_LOOKBACK_DELTA", default_value = "5m", value_parser = parse_flag_duration)]
     pub lookback_delta: Duration,

@@ -52,15 +52,30 @@ pub struct IndexOptions {
     pub table: TableOptions,
 }
 
+/// Default budget of the series index's caches, all shards together (`--cache.index-bytes`).
+pub const DEFAULT_INDEX_CACHE_BYTES: u64 = 256 << 20;
+
+impl IndexOptions {
+    /// Splits one shard's cache budget among the caches: the ingest lookup (label set → TSID)
+    /// gets the most, since every sample of a series it misses costs a table search.
+    pub fn with_budget(bytes: u64) -> IndexOptions {
+        let share = |percent: u64| (bytes / 100 * percent) as usize;
+        IndexOptions {
+            name_cache_bytes: share(40),
+            labels_cache_bytes: share(15),
+            day_cache_bytes: share(8),
+            selector_cache_bytes: share(5),
+            table: TableOptions {
+                index_cache_bytes: share(7),
+                item_cache_bytes: share(25),
+            },
+        }
+    }
+}
+
 impl Default for IndexOptions {
     fn default() -> Self {
-        IndexOptions {
-            name_cache_bytes: 64 << 20,
-            labels_cache_bytes: 32 << 20,
-            day_cache_bytes: 16 << 20,
-            selector_cache_bytes: 8 << 20,
-            table: TableOptions::default(),
-        }
+        IndexOptions::with_budget(DEFAULT_INDEX_CACHE_BYTES / 2)
     }
 }
 

@@ -17,6 +17,7 @@ use super::CROSS_SHARD_REPOLL;
 use crate::api::Api;
 use crate::config::ServerFlags;
 use crate::http::server::{self, Limits};
+use crate::index::IndexOptions;
 use crate::shard::Shard;
 use crate::storage::wal::SyncMode;
 use crate::storage::{fs, Storage, StorageOptions};
@@ -101,6 +102,9 @@ async fn open(start: &ShardStart, mesh: Option<MeshEnds>) -> Result<Serving, Str
         dedup_interval_ms: start.flags.dedup_min_scrape_interval.as_millis() as i64,
         index_cache_bytes: start.flags.index_block_cache_bytes / start.shards.max(1) as u64,
         time_checks: true,
+        series_index: IndexOptions::with_budget(
+            start.flags.series_index_cache_bytes / start.shards.max(1) as u64,
+        ),
     };
     let mesh = mesh.ok_or_else(|| format!("BUG: shard {index} has no mesh ends"))?;
     let opening = ShardOpening {

@@ -131,6 +131,7 @@ mod tests {
                     dedup_interval_ms: 0,
                     index_cache_bytes: 16 << 20,
                     time_checks: true,
+                    series_index: crate::index::IndexOptions::default(),
                 };
                 let storage = Storage::open(&path, options).await.unwrap();
                 let now = crate::shard::now_ms();

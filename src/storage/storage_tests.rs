@@ -52,6 +52,7 @@ fn options() -> StorageOptions {
         dedup_interval_ms: 0,
         index_cache_bytes: 16 << 20,
         time_checks: true,
+        series_index: crate::index::IndexOptions::default(),
     }
 }
 

@@ -104,6 +104,8 @@ pub struct StorageOptions {
     /// Whether samples older than retention or too far in the future are rejected and old
     /// partitions dropped; off only for replaying fixed historical data (PromQL test scripts start in 1970).
     pub time_checks: bool,
+    /// Budgets of the series index's caches.
+    pub series_index: IndexOptions,
 }
 
 /// A shard's storage.
@@ -148,7 +150,7 @@ impl Storage {
         fs::create_dir_all(&data.join("small")).await?;
         fs::create_dir_all(&data.join("big")).await?;
         fs::create_dir_all(&indexdb).await?;
-        let index = Index::open(&indexdb, IndexOptions::default()).await?;
+        let index = Index::open(&indexdb, options.series_index).await?;
         let (partitions, next_part_id) = open_partitions(&data).await?;
         import_series_logs(&index, &indexdb, &partitions).await?;
         let storage = Storage {

@@ -74,6 +74,7 @@ impl TestStorage {
                 retention_ms: i64::MAX,
                 dedup_interval_ms: 0,
                 time_checks: false,
+                series_index: strata::index::IndexOptions::default(),
                 index_cache_bytes: 64 << 20,
             };
             let flags = Cli::try_parse_from(["strata"])
