@@ -2,7 +2,9 @@
 //!
 //! Built on the main thread from `shared_channel` pairs instead of glommio's `MeshBuilder`,
 //! whose join spawns internal connect tasks that a lost wakeup can park for ever (see
-//! `repoll.rs`); here every connect and send is wrapped in [`repoll`].
+//! `repoll.rs`); here every connect is wrapped in [`repoll`]. Sends are not: a send waits
+//! while the channel is full, and every poll of it leaves a waker clone in glommio's list
+//! (see `repoll.rs`); the shard heartbeat has the reactor re-check the channel instead.
 
 use glommio::channels::shared_channel::{
     self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender,
@@ -97,8 +99,6 @@ impl MeshSenders {
         let Some(Some(sender)) = self.senders.get(to) else {
             return Err(());
         };
-        repoll(CROSS_SHARD_REPOLL, sender.send(request))
-            .await
-            .map_err(drop)
+        sender.send(request).await.map_err(drop)
     }
 }

@@ -5,7 +5,14 @@
 //! waker; when the peer connects in between, the wakeup is lost and the executor sleeps for
 //! ever (8 of 60 concurrent start-ups here hung in `MeshBuilder::join`, both executors parked in
 //! io_cqring_wait). Their poll functions re-check the shared state, so polling again recovers.
-//! Used where one executor waits on another: the mesh join, cross-shard receives and replies.
+//! Used for the mesh connects at start-up, opening storage and cross-shard replies.
+//!
+//! Never around a shared-channel `recv` or `send` that may stay pending for long: glommio pushes
+//! a clone of the task's waker into the channel's waiter list on every poll of a pending one
+//! (`Reactor::add_shared_channel_waker`) and drains only as many as there are messages or free
+//! slots; a task's waker count is an i16, so 32767 polls (164 s at 5 ms) panic with "Waker
+//! invariant broken" (seen at 700k series in `tests/index_churn.rs`). For those, the shard's
+//! heartbeat (`open_shard`) is the guard: each reactor turn re-checks every channel's state.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -186,7 +186,10 @@ pub async fn open_shard(
         let shard = shard.clone();
         // One receive task per peer that only dispatches: never send on the mesh from here (notes/GLOMMIO.md §3).
         glommio::spawn_local(async move {
-            while let Some(request) = repoll(CROSS_SHARD_REPOLL, receiver.recv()).await {
+            // Not wrapped in `repoll`: glommio keeps a waker clone per poll of a pending channel
+            // receive, and 32767 of them overflow the task's waker count (see repoll.rs). The
+            // heartbeat above has the reactor re-check every channel each few ms instead.
+            while let Some(request) = receiver.recv().await {
                 let shard = shard.clone();
                 glommio::spawn_local(async move { shard.handle(request).await }).detach();
             }
