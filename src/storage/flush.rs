@@ -136,6 +136,20 @@ impl Storage {
         } = commit;
         let id = self.next_part_id.get();
         self.next_part_id.set(id + 1);
+        // A flush holds the newest writes; a merge's output takes the place of its inputs.
+        let newest_write = if replaced.is_empty() {
+            id
+        } else {
+            self.partitions
+                .borrow()
+                .get(&key)
+                .into_iter()
+                .flat_map(|p| p.parts.iter())
+                .filter(|p| replaced.contains(&p.id))
+                .map(|p| p.newest_write)
+                .max()
+                .unwrap_or(id)
+        };
         let kind = if big { "big" } else { "small" };
         let partition_dir = self.dir.join("data").join(kind).join(key.to_string());
         let tmp_dir = partition_dir.join(format!("tmp-{}", part_name(id)));
@@ -143,7 +157,8 @@ impl Storage {
         let new_part = if builder.is_empty() {
             None
         } else {
-            let written = write_part_dir(builder, &partition_dir, &tmp_dir, &final_dir).await;
+            let written =
+                write_part_dir(builder, newest_write, &partition_dir, &tmp_dir, &final_dir).await;
             Some(Rc::new(
                 remove_on_error(written, &[&tmp_dir, &final_dir]).await?,
             ))
@@ -176,7 +191,7 @@ impl Storage {
             keep
         });
         if let Some(part) = new_part {
-            next.parts.push(LivePart { id, big, part });
+            next.parts.push(LivePart::new(id, big, part));
         }
         let json = serde_json::to_vec(&next.parts_list()).map_err(io::Error::other)?;
         let list_path = self.dir.join("data").join(format!("{key}.parts.json"));
@@ -196,12 +211,13 @@ impl Storage {
 /// Writes a part under `tmp_dir` and renames it to `final_dir`, durably.
 async fn write_part_dir(
     builder: &PartBuilder,
+    newest_write: u64,
     partition_dir: &std::path::Path,
     tmp_dir: &std::path::Path,
     final_dir: &std::path::Path,
 ) -> io::Result<Part> {
     fs::create_dir_all(partition_dir).await?;
-    Part::write(builder, tmp_dir).await?;
+    Part::write(builder, tmp_dir, newest_write).await?;
     fs::rename(tmp_dir, final_dir).await?;
     fs::sync_dir(partition_dir).await?;
     Part::open(final_dir).await

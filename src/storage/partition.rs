@@ -69,12 +69,32 @@ pub struct PartsList {
 /// A committed part of a partition.
 #[derive(Clone)]
 pub struct LivePart {
-    /// Its id (ids grow with time: a higher id holds newer writes for equal timestamps).
+    /// Its id (unique, growing; a merge's output gets a new one).
     pub id: u64,
+    /// Id of the newest flush whose rows it holds. Merges take runs of parts adjacent in this
+    /// order, so the live parts' flush ranges never interleave and this orders them by age: a
+    /// part with a higher value holds newer writes for equal timestamps.
+    pub newest_write: u64,
     /// Whether it lives under `big/`.
     pub big: bool,
     /// The opened part.
     pub part: Rc<Part>,
+}
+
+impl LivePart {
+    /// A committed part with id `id`.
+    pub fn new(id: u64, big: bool, part: Rc<Part>) -> LivePart {
+        let newest_write = match part.metadata.newest_write {
+            0 => id,
+            newest => newest,
+        };
+        LivePart {
+            id,
+            newest_write,
+            big,
+            part,
+        }
+    }
 }
 
 /// One month's live parts, in commit order.

@@ -223,3 +223,60 @@ fn queries_read_index_blocks_through_the_cache() {
         assert_eq!(storage.stats().index_cache_misses, first.index_cache_misses);
     });
 }
+
+/// A batch of one sample of series `m{instance="i00000"}`.
+fn one_sample(timestamp_ms: i64, value: f64) -> IngestBatch {
+    let mut batch = IngestBatch::default();
+    batch.push_label(b"__name__", b"m");
+    batch.push_label(b"instance", b"i00000");
+    batch.push_sample(timestamp_ms, value);
+    batch.end_series();
+    batch
+}
+
+#[test]
+fn a_rewrite_flushed_during_a_merge_of_older_parts_wins() {
+    let dir = TempDir::new("rewrite");
+    let path = dir.0.clone();
+    run(move || async move {
+        super::fs::prime_dma_probe(&path).await.unwrap();
+        let storage = Storage::open(&path, options()).await.unwrap();
+        storage.ingest(&round(0), BASE_MS).await.unwrap();
+        storage.flush().await.unwrap();
+        storage.ingest(&round(1), BASE_MS).await.unwrap();
+        storage.flush().await.unwrap();
+        // Merge those two parts; while it runs, a newer value for a timestamp they hold is
+        // flushed into a third part.
+        let mut merge = Box::pin(storage.force_merge(""));
+        let mut polls = 0;
+        while storage.stats().merge_in_flight == 0 {
+            assert!(futures_lite::future::poll_once(&mut merge).await.is_none());
+            polls += 1;
+            assert!(polls < 5_000, "the merge never started");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        storage
+            .ingest(&one_sample(BASE_MS, -1.0), BASE_MS)
+            .await
+            .unwrap();
+        storage.flush().await.unwrap();
+        assert!(merge.await.unwrap() >= 1);
+        let matchers = vec![Matcher::new(MatchOp::Equal, "instance", "i00000").unwrap()];
+        let result = storage
+            .select(&matchers, BASE_MS, BASE_MS + 10_000)
+            .await
+            .unwrap();
+        let (_, timestamps, values) = result.first().expect("the series");
+        assert_eq!(timestamps, &[BASE_MS, BASE_MS + 1000]);
+        assert_eq!(values, &[-1.0, 1.0], "the newest write of BASE_MS wins");
+        // And still after everything is merged into one part and the storage reopened.
+        storage.force_merge("").await.unwrap();
+        drop(storage);
+        let storage = Storage::open(&path, options()).await.unwrap();
+        let result = storage
+            .select(&matchers, BASE_MS, BASE_MS + 10_000)
+            .await
+            .unwrap();
+        assert_eq!(result.first().map(|r| r.2.clone()), Some(vec![-1.0, 1.0]));
+    });
+}

@@ -379,7 +379,7 @@ impl Storage {
                 .flat_map(|(_, p)| p.parts.iter().cloned())
                 .collect();
             // Older parts first, so that newer writes win on equal timestamps.
-            disk_parts.sort_by_key(|p| p.id);
+            disk_parts.sort_by_key(|p| (p.newest_write, p.id));
             let mut memory_parts: Vec<InMemoryPart> = self.in_memory.borrow().clone();
             memory_parts.sort_by_key(|p| p.seq);
             let unsealed = self.unsealed_samples(&tsids, min_ms, max_ms);
@@ -646,11 +646,9 @@ async fn open_partitions(data: &Path) -> io::Result<(BTreeMap<PartitionKey, Part
                     .join(if big { "big" } else { "small" })
                     .join(key.to_string())
                     .join(part);
-                partition.parts.push(LivePart {
-                    id,
-                    big,
-                    part: Rc::new(Part::open(&dir).await?),
-                });
+                partition
+                    .parts
+                    .push(LivePart::new(id, big, Rc::new(Part::open(&dir).await?)));
             }
         }
         partitions.insert(key, partition);

@@ -76,8 +76,9 @@ impl Storage {
                 .iter()
                 .find_map(|(key, partition)| {
                     (key.to_string().starts_with(prefix) && partition.parts.len() > 1).then(|| {
+                        // The oldest ones: a merge takes parts adjacent in age (partition.rs).
                         let mut parts: Vec<&LivePart> = partition.parts.iter().collect();
-                        parts.sort_by_key(|p| p.part.metadata.rows);
+                        parts.sort_by_key(|p| (p.newest_write, p.id));
                         let ids: Vec<u64> = parts
                             .iter()
                             .take(MAX_PARTS_PER_MERGE)
@@ -105,6 +106,7 @@ impl Storage {
                 .iter()
                 .map(|p| PartSize {
                     id: p.id,
+                    newest_write: p.newest_write,
                     rows: p.part.metadata.rows,
                 })
                 .collect();
@@ -127,7 +129,7 @@ impl Storage {
                 .collect()
         };
         // Older parts first: on equal timestamps the newer part's sample wins.
-        inputs.sort_by_key(|p| p.id);
+        inputs.sort_by_key(|p| (p.newest_write, p.id));
         let rows: u64 = inputs.iter().map(|p| p.part.metadata.rows).sum();
         let big = rows >= BIG_PART_MIN_ROWS || inputs.iter().any(|p| p.big);
         let level = if big {

@@ -109,6 +109,7 @@ impl PartBuilder {
                 .map(|h| h.max_timestamp_ms)
                 .max()
                 .unwrap_or(0),
+            newest_write: 0,
         }
     }
 

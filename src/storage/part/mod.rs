@@ -93,8 +93,13 @@ pub type SeriesSamples = (usize, Vec<i64>, Vec<f64>);
 
 impl Part {
     /// Writes a built part into `dir` (which must not exist) durably: files fsynced, then the directory.
-    pub async fn write(builder: &PartBuilder, dir: &Path) -> io::Result<PartMetadata> {
-        let (index, metaindex, metadata) = builder.finish_index();
+    pub async fn write(
+        builder: &PartBuilder,
+        dir: &Path,
+        newest_write: u64,
+    ) -> io::Result<PartMetadata> {
+        let (index, metaindex, mut metadata) = builder.finish_index();
+        metadata.newest_write = newest_write;
         fs::create_dir_all(dir).await?;
         fs::write_file(&dir.join(TIMESTAMPS_FILE), &builder.timestamps).await?;
         fs::write_file(&dir.join(VALUES_FILE), &builder.values).await?;
