@@ -94,7 +94,7 @@ pub type SeriesSamples = (usize, Vec<i64>, Vec<f64>);
 impl Part {
     /// Writes a built part into `dir` (which must not exist) durably: files fsynced, then the directory.
     pub async fn write(builder: &PartBuilder, dir: &Path) -> io::Result<PartMetadata> {
-        let (index, metaindex, metadata) = builder.finish_index();
+        let (index, metaindex, metadata) = builder.finish_index().await;
         fs::create_dir_all(dir).await?;
         fs::write_file(&dir.join(TIMESTAMPS_FILE), &builder.timestamps).await?;
         fs::write_file(&dir.join(VALUES_FILE), &builder.values).await?;
