@@ -114,9 +114,9 @@ impl Shard {
         match request {
             ShardRequest::Ingest { batch, reply } => {
                 let result = self.storage.ingest_durable(&batch, now_ms()).await;
-                // Replying after a size-triggered flush holds the sender back until the buffer
-                // has room: memory stays bounded however fast a client writes.
-                if let Err(error) = self.storage.flush_if_full().await {
+                // Starts a flush in the background early; replying after a flush only at the
+                // memory bound holds a sender back that outruns the flushes.
+                if let Err(error) = self.storage.flush_for_ingest().await {
                     log::error!(
                         "shard {}: flush failed, rows stay in memory and are retried: {error}",
                         self.index

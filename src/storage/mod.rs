@@ -15,6 +15,7 @@ pub mod dedup;
 mod disk_full;
 pub mod encoding;
 pub mod flush;
+pub mod flush_pressure;
 pub mod fs;
 pub mod inmemory;
 pub mod merge;

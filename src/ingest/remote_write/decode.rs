@@ -92,15 +92,35 @@ pub fn decode_with_extra_labels(
     limits: &LabelLimits,
     extra_labels: &[(String, String)],
 ) -> Result<Decoded, DecodeError> {
-    let raw = decompress_snappy(body, max_bytes)?;
-    let mut router = Router::new(shards, limits);
+    with_decompressed(body, max_bytes, |raw| {
+        decode_raw(raw, shards, limits, extra_labels)
+    })?
+}
+
+/// Decodes a decompressed `WriteRequest`.
+fn decode_raw(
+    raw: &[u8],
+    shards: usize,
+    limits: &LabelLimits,
+    extra_labels: &[(String, String)],
+) -> Result<Decoded, DecodeError> {
+    let mut router = Router::with_body_capacity(shards, limits, raw.len());
     let mut merged: Vec<(&[u8], &[u8])> = Vec::new();
-    walk_write_request(&raw, |series| {
+    let extra_ascii = extra_labels
+        .iter()
+        .all(|(n, v)| n.is_ascii() && v.is_ascii());
+    walk_write_request(raw, |series| {
         router.decoded.histograms_dropped += series.histograms;
         router.decoded.exemplars_dropped += series.exemplars;
+        let text = if series.labels_ascii && extra_ascii {
+            LabelText::Ascii
+        } else {
+            LabelText::Unchecked
+        };
         if extra_labels.is_empty() {
-            router.route(
+            router.route_text(
                 series.labels,
+                text,
                 series.samples.iter().copied(),
                 series.samples.len(),
             );
@@ -118,8 +138,9 @@ pub fn decode_with_extra_labels(
                     .iter()
                     .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
             );
-            router.route(
+            router.route_text(
                 &merged,
+                text,
                 series.samples.iter().copied(),
                 series.samples.len(),
             );
@@ -127,12 +148,50 @@ pub fn decode_with_extra_labels(
     })
     .map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     router.decoded.metadata =
-        read_metadata(&raw).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+        read_metadata(raw).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     Ok(router.decoded)
 }
 
-/// Decompresses a snappy block, refusing one that would exceed `max_bytes`.
-pub fn decompress_snappy(body: &[u8], max_bytes: usize) -> Result<Vec<u8>, DecodeError> {
+/// Largest decompression buffer a thread keeps between requests; a bigger one (a rare huge
+/// request) is freed after use, so one request cannot pin its size for ever.
+const MAX_KEPT_BUFFER_BYTES: usize = 8 << 20;
+
+thread_local! {
+    /// The decompressed body of the request being decoded, kept for the next request: no
+    /// allocation and no zero-filling per request once it has grown.
+    static DECOMPRESSED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Decompresses a snappy block (refusing one that would exceed `max_bytes`) into this thread's
+/// reused buffer and calls `decode` on it.
+pub fn with_decompressed<T>(
+    body: &[u8],
+    max_bytes: usize,
+    decode: impl FnOnce(&[u8]) -> T,
+) -> Result<T, DecodeError> {
+    let size = decompressed_len(body, max_bytes)?;
+    // Taken out, not borrowed: `decode` may (in a test) decompress another body.
+    let mut buffer = DECOMPRESSED.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    if buffer.len() < size {
+        buffer.resize(size, 0);
+    }
+    let out = buffer.get_mut(..size).unwrap_or_default();
+    let result = snap::raw::Decoder::new()
+        .decompress(body, out)
+        .map_err(|e| DecodeError::Snappy(e.to_string()))
+        .and_then(|written| {
+            out.get(..written)
+                .ok_or_else(|| DecodeError::Snappy("decompressed past the buffer".to_string()))
+        })
+        .map(decode);
+    if buffer.len() <= MAX_KEPT_BUFFER_BYTES {
+        DECOMPRESSED.with(|b| *b.borrow_mut() = buffer);
+    }
+    result
+}
+
+/// The decompressed size a snappy block declares, refused past `max_bytes`.
+fn decompressed_len(body: &[u8], max_bytes: usize) -> Result<usize, DecodeError> {
     let size = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
     if size > max_bytes {
         return Err(DecodeError::TooLarge {
@@ -140,6 +199,12 @@ pub fn decompress_snappy(body: &[u8], max_bytes: usize) -> Result<Vec<u8>, Decod
             limit: max_bytes,
         });
     }
+    Ok(size)
+}
+
+/// Decompresses a snappy block, refusing one that would exceed `max_bytes`.
+pub fn decompress_snappy(body: &[u8], max_bytes: usize) -> Result<Vec<u8>, DecodeError> {
+    decompressed_len(body, max_bytes)?;
     snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| DecodeError::Snappy(e.to_string()))
@@ -192,6 +257,25 @@ impl<'l> Router<'l> {
         }
     }
 
+    /// A router whose batches start with room for what a decompressed body of `body_bytes`
+    /// holds, so that they do not grow (and copy) step by step: canonical labels take fewer
+    /// bytes than the protobuf they come from, and a sample at least [`MIN_SAMPLE_BYTES`].
+    pub fn with_body_capacity(shards: usize, limits: &'l LabelLimits, body_bytes: usize) -> Self {
+        let mut router = Router::new(shards, limits);
+        let shards = router.decoded.batches.len();
+        // Series spread over the shards by hash: a quarter more than an even share.
+        let share = |bytes: usize| bytes / shards + bytes / shards / 4;
+        for batch in &mut router.decoded.batches {
+            batch.labels.reserve(share(body_bytes));
+            batch
+                .timestamps
+                .reserve(share(body_bytes / MIN_SAMPLE_BYTES));
+            batch.values.reserve(share(body_bytes / MIN_SAMPLE_BYTES));
+            batch.series.reserve(share(body_bytes / MIN_SERIES_BYTES));
+        }
+        router
+    }
+
     /// Counts a series (of `count` samples) as rejected; the first rejection is kept for the response.
     pub fn reject(&mut self, labels: &[(&[u8], &[u8])], reason: &str, count: usize) {
         if count == 0 {
@@ -211,10 +295,21 @@ impl<'l> Router<'l> {
         samples: impl Iterator<Item = (i64, f64)>,
         count: usize,
     ) {
+        self.route_text(labels, LabelText::Unchecked, samples, count);
+    }
+
+    /// [`route`](Self::route) for labels whose text is known to be `text`.
+    pub fn route_text(
+        &mut self,
+        labels: &[(&[u8], &[u8])],
+        text: LabelText,
+        samples: impl Iterator<Item = (i64, f64)>,
+        count: usize,
+    ) {
         if count == 0 {
             return;
         }
-        if let Err(reason) = sorted_valid_order(labels, self.limits, &mut self.order) {
+        if let Err(reason) = valid_order(labels, text, self.limits, &mut self.order) {
             self.reject(labels, &reason, count);
             return;
         }
@@ -238,11 +333,38 @@ impl<'l> Router<'l> {
     }
 }
 
+/// Fewest bytes a sample takes in a `WriteRequest`: a `Sample` message's tag and length, the
+/// double's tag and 8 bytes, the timestamp's tag and at least one varint byte.
+const MIN_SAMPLE_BYTES: usize = 13;
+/// Fewest bytes a series with one label and one sample takes in a `WriteRequest`.
+const MIN_SERIES_BYTES: usize = 2 + 6 + 2 + MIN_SAMPLE_BYTES;
+
+/// What is known about the text of a series' label names and values before validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelText {
+    /// All ASCII (checked over the whole series or request at once): valid UTF-8.
+    Ascii,
+    /// Not checked yet: each name and value is checked for UTF-8.
+    Unchecked,
+}
+
 /// Checks a series' labels and fills `order` with the indexes of its non-empty labels in name order.
 ///
 /// Shared by every ingest format so that all of them accept the same label sets.
 pub(crate) fn sorted_valid_order(
     labels: &[(&[u8], &[u8])],
+    limits: &LabelLimits,
+    order: &mut Vec<usize>,
+) -> Result<(), String> {
+    valid_order(labels, LabelText::Unchecked, limits, order)
+}
+
+/// [`sorted_valid_order`] for labels whose text is known to be `text`. One pass over the labels
+/// in the common case (names sorted and unique, as senders send them); only an unsorted series
+/// pays for sorting and the duplicate search.
+pub(crate) fn valid_order(
+    labels: &[(&[u8], &[u8])],
+    text: LabelText,
     limits: &LabelLimits,
     order: &mut Vec<usize>,
 ) -> Result<(), String> {
@@ -254,37 +376,12 @@ pub(crate) fn sorted_valid_order(
             limits.max_labels
         ));
     }
+    let mut strictly_sorted = true;
+    let mut previous: Option<&[u8]> = None;
     for (i, &(name, value)) in labels.iter().enumerate() {
-        if name.is_empty() {
-            return Err("empty label name".to_string());
-        }
-        // ASCII (nearly every label) is valid UTF-8: `is_ascii` is inlined, while `from_utf8` is a
-        // call per string that cost ~5% of ingest CPU (perf, node_exporter workload).
-        if !name.is_ascii() && std::str::from_utf8(name).is_err() {
-            return Err("label name is not valid UTF-8".to_string());
-        }
-        // Only error messages need the name as text (valid UTF-8 by now).
-        let name_text = || String::from_utf8_lossy(name);
-        if !value.is_ascii() && std::str::from_utf8(value).is_err() {
-            return Err(format!(
-                "value of label {:?} is not valid UTF-8",
-                name_text()
-            ));
-        }
-        if name.len() > limits.max_name_bytes {
-            return Err(format!(
-                "label name {:?} is longer than {} bytes (--max-label-name-bytes)",
-                name_text(),
-                limits.max_name_bytes
-            ));
-        }
-        if value.len() > limits.max_value_bytes {
-            return Err(format!(
-                "value of label {:?} is longer than {} bytes (--max-label-value-bytes)",
-                name_text(),
-                limits.max_value_bytes
-            ));
-        }
+        check_label(name, value, text, limits)?;
+        strictly_sorted &= previous.is_none_or(|p| p < name);
+        previous = Some(name);
         // Prometheus drops labels with empty values: they are not part of the series.
         if !value.is_empty() {
             order.push(i);
@@ -293,14 +390,12 @@ pub(crate) fn sorted_valid_order(
     if order.is_empty() {
         return Err("no labels with a value".to_string());
     }
-    let is_sorted = order
-        .windows(2)
-        .all(|w| labels.get(w[0]).map(|l| l.0) < labels.get(w[1]).map(|l| l.0));
-    if !is_sorted {
-        order.sort_by_key(|&i| labels.get(i).map(|l| l.0));
+    if strictly_sorted {
+        return Ok(());
     }
-    // Duplicate names, empty values included. Senders sort labels, so the common case is one
-    // pass over neighbours; otherwise compare all pairs (at most max_labels², no allocation).
+    order.sort_by_key(|&i| labels.get(i).map(|l| l.0));
+    // Duplicate names, empty values included: compare all pairs (at most max_labels², no
+    // allocation); a sorted series with a duplicate has it next to it.
     let sorted_names = labels.windows(2).all(|w| w[0].0 <= w[1].0);
     let duplicate = if sorted_names {
         labels.windows(2).find(|w| w[0].0 == w[1].0).map(|w| w[0].0)
@@ -315,6 +410,49 @@ pub(crate) fn sorted_valid_order(
         return Err(format!(
             "duplicate label name {:?}",
             String::from_utf8_lossy(name)
+        ));
+    }
+    Ok(())
+}
+
+/// One label's checks: a name, valid UTF-8 (unless known ASCII), lengths within the limits.
+#[inline]
+fn check_label(
+    name: &[u8],
+    value: &[u8],
+    text: LabelText,
+    limits: &LabelLimits,
+) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("empty label name".to_string());
+    }
+    // Only error messages need the name as text (valid UTF-8 once checked).
+    let name_text = || String::from_utf8_lossy(name);
+    if text == LabelText::Unchecked {
+        // ASCII (nearly every label) is valid UTF-8: `is_ascii` is inlined, while `from_utf8`
+        // is a call per string.
+        if !name.is_ascii() && std::str::from_utf8(name).is_err() {
+            return Err("label name is not valid UTF-8".to_string());
+        }
+        if !value.is_ascii() && std::str::from_utf8(value).is_err() {
+            return Err(format!(
+                "value of label {:?} is not valid UTF-8",
+                name_text()
+            ));
+        }
+    }
+    if name.len() > limits.max_name_bytes {
+        return Err(format!(
+            "label name {:?} is longer than {} bytes (--max-label-name-bytes)",
+            name_text(),
+            limits.max_name_bytes
+        ));
+    }
+    if value.len() > limits.max_value_bytes {
+        return Err(format!(
+            "value of label {:?} is longer than {} bytes (--max-label-value-bytes)",
+            name_text(),
+            limits.max_value_bytes
         ));
     }
     Ok(())
@@ -416,6 +554,55 @@ mod tests {
             .first_rejection
             .unwrap()
             .contains("empty label name"));
+    }
+
+    /// The ASCII fast path and the per-label UTF-8 checks accept and reject the same series.
+    #[test]
+    fn label_text_fast_path_agrees_with_the_checks() {
+        let cases: [&[(&[u8], &[u8])]; 5] = [
+            &[(b"__name__", b"up"), (b"job", b"a")],
+            &[(b"__name__", "caf\u{e9}".as_bytes())],
+            &[(b"__name__", b"\xff")],
+            &[(b"b", b"1"), (b"a", b"2")],
+            &[(b"a", b"1"), (b"a", b"")],
+        ];
+        let wants = [true, true, false, true, false];
+        for (labels, want) in cases.iter().zip(wants) {
+            let mut order = Vec::new();
+            let checked = sorted_valid_order(labels, &LIMITS, &mut order);
+            assert_eq!(checked.is_ok(), want, "{labels:?}");
+            let request = WriteRequest {
+                timeseries: vec![series(labels)],
+                metadata: vec![],
+            };
+            let body = snap::raw::Encoder::new()
+                .compress_vec(&prost::Message::encode_to_vec(&request))
+                .unwrap();
+            let decoded = decode(&body, 2, 1 << 20, &LIMITS).unwrap();
+            assert_eq!(decoded.samples, u64::from(want), "{labels:?}");
+            assert_eq!(decoded.rejected_series, u64::from(!want), "{labels:?}");
+        }
+    }
+
+    /// The reused decompression buffer never leaks a longer earlier body into a shorter one.
+    #[test]
+    fn reused_buffer_decodes_each_body_alone() {
+        let body = |series_count: usize| {
+            let request = WriteRequest {
+                timeseries: (0..series_count)
+                    .map(|i| series(&[(b"__name__", format!("m{i}").as_bytes())]))
+                    .collect(),
+                metadata: vec![],
+            };
+            snap::raw::Encoder::new()
+                .compress_vec(&prost::Message::encode_to_vec(&request))
+                .unwrap()
+        };
+        for count in [50, 3, 20, 1] {
+            let decoded = decode(&body(count), 1, 1 << 20, &LIMITS).unwrap();
+            assert_eq!(decoded.samples, count as u64);
+            assert_eq!(decoded.batches[0].series.len(), count);
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use prost::Message;
 
 use super::decode::{
-    decompress_snappy, sorted_valid_order, DecodeError, Decoded, LabelLimits, Router,
+    decompress_snappy, valid_order, DecodeError, Decoded, LabelLimits, LabelText, Router,
 };
 use super::v2_proto::{Metadata, Request, TimeSeries};
 use crate::ingest::prometheus_text::{FamilyMetadata, Metadata as MetadataMap, MetricType};
@@ -142,6 +142,16 @@ fn route_v2(
     let mut router = Router::new(shards, limits);
     let mut labels: Vec<(&[u8], &[u8])> = Vec::new();
     let mut order: Vec<usize> = Vec::new();
+    // Every label is a symbol: checking the symbol table once spares a check per label per series.
+    let ascii = request.symbols.iter().all(|s| s.is_ascii())
+        && extra_labels
+            .iter()
+            .all(|(n, v)| n.is_ascii() && v.is_ascii());
+    let text = if ascii {
+        LabelText::Ascii
+    } else {
+        LabelText::Unchecked
+    };
     for series in &request.timeseries {
         router.decoded.histograms_dropped += series.histograms.len() as u64;
         router.decoded.exemplars_dropped += series.exemplars.len() as u64;
@@ -159,7 +169,7 @@ fn route_v2(
             );
         }
         // Metadata is kept from valid series, with or without samples.
-        if sorted_valid_order(&labels, limits, &mut order).is_ok() {
+        if valid_order(&labels, text, limits, &mut order).is_ok() {
             record_metadata(
                 &request.symbols,
                 series,
@@ -167,8 +177,9 @@ fn route_v2(
                 &mut router.decoded.metadata,
             );
         }
-        router.route(
+        router.route_text(
             &labels,
+            text,
             series.samples.iter().map(|s| (s.timestamp, s.value)),
             samples,
         );

@@ -42,6 +42,9 @@ pub struct SeriesView<'s, 'a> {
     pub exemplars: u64,
     /// Native histogram samples the series carried.
     pub histograms: u64,
+    /// Whether every label name and value is ASCII (so valid UTF-8), found by one check over
+    /// the bytes the labels span instead of two per label.
+    pub labels_ascii: bool,
 }
 
 /// Calls `visit` for every series of the request in `buf`.
@@ -59,12 +62,13 @@ pub fn walk_write_request<'a>(
             let base = reader.pos - body.len();
             labels.clear();
             samples.clear();
-            let (exemplars, histograms) = read_series(body, base, &mut labels, &mut samples)?;
+            let counts = read_series(body, base, &mut labels, &mut samples)?;
             visit(&SeriesView {
                 labels: &labels,
                 samples: &samples,
-                exemplars,
-                histograms,
+                exemplars: counts.exemplars,
+                histograms: counts.histograms,
+                labels_ascii: counts.labels_ascii,
             });
         } else {
             reader.skip(wire)?;
@@ -78,21 +82,32 @@ const WIRE_I64: u8 = 1;
 const WIRE_LEN: u8 = 2;
 const WIRE_I32: u8 = 5;
 
+/// What [`read_series`] counted besides labels and samples.
+struct SeriesCounts {
+    exemplars: u64,
+    histograms: u64,
+    labels_ascii: bool,
+}
+
 fn read_series<'a>(
     buf: &'a [u8],
     base: usize,
     labels: &mut Vec<(&'a [u8], &'a [u8])>,
     samples: &mut Vec<(i64, f64)>,
-) -> Result<(u64, u64), WireError> {
+) -> Result<SeriesCounts, WireError> {
     let mut reader = Reader { buf, pos: 0 };
     let (mut exemplars, mut histograms) = (0u64, 0u64);
+    // From the first label's body to the last one's end: every name and value byte lies within.
+    // Between labels it holds their tags and lengths, ASCII too while lengths are below 128.
+    let mut label_span: Option<(usize, usize)> = None;
     while !reader.done() {
         let (field, wire) = reader.key().map_err(|e| e.shifted(base))?;
         match (field, wire) {
             (1, WIRE_LEN) => {
                 let body = reader.len_delimited().map_err(|e| e.shifted(base))?;
-                labels
-                    .push(read_label(body).map_err(|e| e.shifted(base + reader.pos - body.len()))?);
+                let start = reader.pos - body.len();
+                label_span = Some((label_span.map_or(start, |(first, _)| first), reader.pos));
+                labels.push(read_label(body).map_err(|e| e.shifted(base + start))?);
             }
             (2, WIRE_LEN) => {
                 let body = reader.len_delimited().map_err(|e| e.shifted(base))?;
@@ -111,7 +126,14 @@ fn read_series<'a>(
             _ => reader.skip(wire).map_err(|e| e.shifted(base))?,
         }
     }
-    Ok((exemplars, histograms))
+    let labels_ascii = label_span
+        .and_then(|(start, end)| buf.get(start..end))
+        .is_none_or(<[u8]>::is_ascii);
+    Ok(SeriesCounts {
+        exemplars,
+        histograms,
+        labels_ascii,
+    })
 }
 
 fn read_label(buf: &[u8]) -> Result<(&[u8], &[u8]), WireError> {
@@ -365,6 +387,24 @@ mod tests {
             })
             .collect();
         assert_eq!(seen, want);
+    }
+
+    /// `labels_ascii` is true exactly when every name and value is ASCII.
+    #[test]
+    fn labels_ascii_covers_every_label() {
+        let with_value = |value: &[u8]| {
+            let mut request = request();
+            request.timeseries.truncate(1);
+            request.timeseries[0].labels[1].value = Bytes::copy_from_slice(value);
+            let mut seen = Vec::new();
+            walk_write_request(&request.encode_to_vec(), |s| seen.push(s.labels_ascii)).unwrap();
+            seen
+        };
+        assert_eq!(with_value(b"plain"), [true]);
+        assert_eq!(with_value("caf\u{e9}".as_bytes()), [false]);
+        // A length of 128 or more is a non-ASCII varint byte between labels: the slow path.
+        assert_eq!(with_value(&[b'x'; 200]), [false]);
+        walk_write_request(&WriteRequest::default().encode_to_vec(), |_| {}).unwrap();
     }
 
     #[test]

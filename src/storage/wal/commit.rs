@@ -1,5 +1,6 @@
-//! The write path behind [`Wal::commit`](super::Wal::commit): group-commit rounds, segment
-//! files, DMA writes of the tail block, fdatasync, the failure latch and the batch-sync timer.
+//! The write path behind [`Wal::commit`](super::Wal::commit): group-commit write rounds and
+//! fdatasyncs (pipelined: one of each in flight), segment files, DMA writes of the tail block,
+//! the failure latch and the batch-sync timer.
 
 use std::io;
 use std::rc::{Rc, Weak};
@@ -9,7 +10,7 @@ use futures_channel::oneshot;
 use glommio::io::{DmaFile, OpenOptions};
 
 use super::segment::{align_up, segment_path};
-use super::{Error, Inner, RecordPosition, State, WalStats};
+use super::{Error, Inner, RecordPosition, State, Waiter, WalStats};
 use crate::storage::fs;
 
 impl Inner {
@@ -31,9 +32,9 @@ impl Inner {
         self.flush_until(true, |state| state.synced >= end).await
     }
 
-    /// Group commit: returns once `done` holds, starting write rounds (`sync`: with fdatasync)
-    /// when none is in flight and waiting for the round in flight. A round that hit a full disk
-    /// returns its [`Error::NoSpace`] to everyone waiting for it.
+    /// Group commit: returns once `done` holds, making sure a write round (and, with `sync`, an
+    /// fdatasync) that can satisfy it is in flight, then waiting for it. A write round that hit a
+    /// full disk returns its [`Error::NoSpace`] to everyone waiting on it.
     pub(super) async fn flush_until(
         self: &Rc<Self>,
         sync: bool,
@@ -44,12 +45,14 @@ impl Inner {
             if done(&self.state.borrow()) {
                 return Ok(());
             }
-            // Register before starting a round: glommio may run a spawned task before returning.
+            // Register before starting anything: glommio may run a spawned task before returning.
             let (sender, receiver) = oneshot::channel();
-            self.waiters.borrow_mut().push(sender);
-            if !self.flushing.get() {
-                self.start_round(sync);
+            if sync {
+                self.sync_waiters.borrow_mut().push(sender);
+            } else {
+                self.write_waiters.borrow_mut().push(sender);
             }
+            self.kick(sync);
             // A round that hit a full disk fails its waiters instead of being retried at once: the
             // caller answers 503 and the write gate decides when to try again.
             // Canceled cannot happen (rounds always end by waking everyone); either way: look again.
@@ -59,39 +62,95 @@ impl Inner {
         }
     }
 
+    /// Starts whatever is missing for progress: a write round when bytes wait to be written and
+    /// none is in flight; with `sync`, an fdatasync when written bytes wait to be synced and none
+    /// is in flight. The two overlap: while one round's fdatasync runs, the next round writes
+    /// what was appended meanwhile, so the disk is never idle between two syncs.
+    fn kick(self: &Rc<Self>, sync: bool) {
+        let (needs_write, needs_sync) = {
+            let state = self.state.borrow();
+            let current = state.current();
+            let needs_write = state.open.len() > 1
+                || current.file.is_none()
+                || current.tail.end() > current.written_end;
+            (needs_write, sync && state.written > state.synced)
+        };
+        if needs_write && !self.writing.get() {
+            self.start_write();
+        }
+        if needs_sync && !self.syncing.get() {
+            self.start_sync();
+        }
+    }
+
     /// Starts a write round in its own task, so that a caller dropping its commit future can
     /// never cancel a write halfway (a later round could then race it on the same block).
     /// The round yields once before writing, so the tasks already runnable (typically the
-    /// waiters of the previous round) append first and ride along: 64 appenders share one fsync
+    /// waiters of the previous round) append first and ride along: 64 appenders share one write
     /// instead of alternating rounds of 1 and 63.
-    fn start_round(self: &Rc<Self>, sync: bool) {
-        self.flushing.set(true);
+    fn start_write(self: &Rc<Self>) {
+        self.writing.set(true);
         let inner = self.clone();
         let round = async move {
             // Go to the back of the queue first: tasks already runnable append and ride along.
             futures_lite::future::yield_now().await;
-            let result = inner.write_out(sync).await;
+            let result = inner.write_out().await;
+            inner.writing.set(false);
             // A full disk leaves the unwritten records in the tail, to be written by a later
             // round from the same block on (invariant 2); anything else latches the log.
-            let no_space = match result {
-                Err(error) if error.is_no_space() => Some(error),
+            match result {
+                Err(error) if error.is_no_space() => {
+                    // Nobody waiting on this round may be acknowledged: fail every waiter.
+                    inner.wake(&inner.write_waiters, Some(&error));
+                    inner.wake(&inner.sync_waiters, Some(&error));
+                    return;
+                }
                 Err(error) => {
                     inner.failed.borrow_mut().get_or_insert(error);
-                    None
+                    inner.wake(&inner.write_waiters, None);
+                    inner.wake(&inner.sync_waiters, None);
+                    return;
                 }
-                Ok(()) => None,
-            };
-            inner.flushing.set(false);
-            let waiters = std::mem::take(&mut *inner.waiters.borrow_mut());
-            for waiter in waiters {
-                let _ = waiter.send(no_space.clone());
+                Ok(()) => {}
             }
+            // Those waiting for durability need an fdatasync of what was just written.
+            if !inner.sync_waiters.borrow().is_empty() {
+                inner.kick(true);
+            }
+            inner.wake(&inner.write_waiters, None);
         };
         glommio::spawn_local(round).detach();
     }
 
-    /// One round of the leader: finishes sealed segments, then writes the current one.
-    async fn write_out(&self, sync: bool) -> Result<(), Error> {
+    /// Starts an fdatasync of the segment written last, in its own task (as [`start_write`]).
+    fn start_sync(self: &Rc<Self>) {
+        self.syncing.set(true);
+        let inner = self.clone();
+        let round = async move {
+            let result = inner.sync_written().await;
+            inner.syncing.set(false);
+            if let Err(error) = result {
+                // A failed fdatasync is never retried (invariant 2): latch, whatever the errno.
+                inner.failed.borrow_mut().get_or_insert(error);
+                inner.wake(&inner.write_waiters, None);
+            }
+            // Waiters not covered by this sync start the next one (their record was written
+            // while it ran).
+            inner.wake(&inner.sync_waiters, None);
+        };
+        glommio::spawn_local(round).detach();
+    }
+
+    fn wake(&self, waiters: &std::cell::RefCell<Vec<Waiter>>, error: Option<&Error>) {
+        let waiters = std::mem::take(&mut *waiters.borrow_mut());
+        for waiter in waiters {
+            let _ = waiter.send(error.cloned());
+        }
+    }
+
+    /// One write round: finishes sealed segments (written and synced, whatever the mode), then
+    /// writes the current one. Its fdatasync is left to [`sync_written`](Self::sync_written).
+    async fn write_out(&self) -> Result<(), Error> {
         loop {
             let (seq, sealed) = {
                 let state = self.state.borrow();
@@ -104,9 +163,6 @@ impl Inner {
             let file = self.segment_file(seq).await?;
             self.write_segment(seq, &file).await?;
             if !sealed {
-                if sync {
-                    self.sync_segment(seq, &file).await?;
-                }
                 // Also when nothing was left to do: a new, empty segment is written and synced
                 // up to offset 0 once its predecessors are (sealed segments are always synced).
                 let mut state = self.state.borrow_mut();
@@ -208,7 +264,27 @@ impl Inner {
         Ok(())
     }
 
-    /// fdatasyncs the segment if anything was written since its last sync.
+    /// fdatasyncs the segment of the last completed write up to that write's end (concurrently
+    /// with the next write round, which may meanwhile seal the segment and sync it itself).
+    async fn sync_written(&self) -> Result<(), Error> {
+        let target = {
+            let state = self.state.borrow();
+            let seq = state.written.segment;
+            state
+                .open
+                .iter()
+                .find(|s| s.seq == seq)
+                .and_then(|s| s.file.clone().map(|file| (seq, file)))
+        };
+        // Gone from `open`: the write round sealed it, which synced it.
+        let Some((seq, file)) = target else {
+            return Ok(());
+        };
+        self.sync_segment(seq, &file).await
+    }
+
+    /// fdatasyncs the segment if anything was written since its last sync. The segment may leave
+    /// `open` while the fdatasync runs (a write round sealed it); `synced` still only grows.
     async fn sync_segment(&self, seq: u64, file: &DmaFile) -> Result<(), Error> {
         let end = {
             let mut state = self.state.borrow_mut();
@@ -225,7 +301,9 @@ impl Inner {
             .await
             .map_err(|e| Error::sync_failed("fdatasync", &path, &e.into()))?;
         let mut state = self.state.borrow_mut();
-        state.segment_mut(seq).synced_end = end;
+        if let Some(segment) = state.open.iter_mut().find(|s| s.seq == seq) {
+            segment.synced_end = segment.synced_end.max(end);
+        }
         let position = RecordPosition {
             segment: seq,
             offset: end,

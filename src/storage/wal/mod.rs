@@ -30,16 +30,20 @@
 //! memory and rewritten, with more records, by the next write; see `segment.rs` for why this
 //! cannot damage records already synced in it.
 //!
-//! [`Wal::append`] only buffers. [`Wal::commit`] is a group commit: the first caller to find
-//! its record not yet durable starts a round (its own task, so a dropped commit future never
-//! cancels a write halfway) that writes everything appended by then in one write and one
-//! fdatasync; callers arriving meanwhile wait for that round and are done if it covered them,
-//! else the first of them starts the next round. The round task yields once before writing, so
-//! the tasks already runnable append first and ride along: N concurrent appenders cause one
-//! fsync, not N (test `group_commit_shares_fsyncs`; 64 appenders × 20 sequential commits: 20).
-//! Measured (release, this VM's ext4 on virtio, shared 2 vCPUs; `throughput_*` test): `Always`,
-//! 64 appenders of 50 KB records: 7–15 k records/s, 370–740 MB/s, 120–240 fsyncs/s (~62
-//! records per fsync; the spread is other builds sharing the disk and CPUs).
+//! [`Wal::append`] only buffers. [`Wal::commit`] is a group commit in two pipelined stages,
+//! each run in its own task (so a dropped commit future never cancels I/O halfway), at most one
+//! of each in flight:
+//! - a *write round* writes everything appended by the time it starts in one DMA write. It
+//!   yields once before writing, so the tasks already runnable append first and ride along: N
+//!   concurrent appenders cause one write, not N (test `group_commit_shares_fsyncs`).
+//! - an *fdatasync* of what the last round wrote. While it runs, the next write round writes the
+//!   records appended meanwhile, and when it ends the next fdatasync starts at once: with
+//!   `Always` the disk goes from sync to sync without waiting for a write in between.
+//!
+//! Commits wait on whichever stage they need and are woken when it ends; one not yet covered
+//! starts what is missing. Measured before pipelining (release, this VM's ext4 on virtio, shared
+//! 2 vCPUs; `throughput_*` test): `Always`, 64 appenders of 50 KB records: 7–15 k records/s,
+//! 370–740 MB/s, 120–240 fsyncs/s (~62 records per fsync).
 //!
 //! Invariants:
 //! 1. A record is acknowledged (commit returns) only after the bytes of every earlier record are
@@ -190,14 +194,24 @@ pub struct Wal {
     inner: Rc<Inner>,
 }
 
+/// A waiting commit; it is sent the full-disk error of a failed write round, `None` otherwise.
+type Waiter = oneshot::Sender<Option<Error>>;
+
 struct Inner {
     dir: PathBuf,
     options: WalOptions,
     state: RefCell<State>,
-    /// Whether a leader is writing; others wait in `waiters` for its round to end, and learn
+    /// Whether a write round is in flight (at most one: rounds rewrite the same tail block).
+    writing: Cell<bool>,
+    /// Whether an fdatasync of the current segment is in flight (at most one); it overlaps the
+    /// next write round (pipelining).
+    syncing: Cell<bool>,
+    /// Commits waiting for their record to be written; woken when a write round ends, and told
     /// whether it hit a full disk.
-    flushing: Cell<bool>,
-    waiters: RefCell<Vec<oneshot::Sender<Option<Error>>>>,
+    write_waiters: RefCell<Vec<Waiter>>,
+    /// Commits waiting for their record to be fdatasynced; woken when an fdatasync ends (or a
+    /// write round fails).
+    sync_waiters: RefCell<Vec<Waiter>>,
     /// The first write/fdatasync failure; once set, every call returns it.
     failed: RefCell<Option<Error>>,
     stats: Cell<WalStats>,
@@ -208,7 +222,7 @@ struct Inner {
 
 struct State {
     /// Segments not yet completely written and synced, oldest first. Never empty: the last one
-    /// receives appends, all others are sealed. Only the flush leader removes from the front.
+    /// receives appends, all others are sealed. Only the write round removes from the front.
     open: VecDeque<OpenSegment>,
     /// Sequence numbers of the segment files on disk, oldest first.
     on_disk: VecDeque<u64>,
@@ -247,10 +261,9 @@ impl State {
     }
 
     fn segment_mut(&mut self, seq: u64) -> &mut OpenSegment {
-        self.open
-            .iter_mut()
-            .find(|s| s.seq == seq)
-            .expect("invariant: only the flush leader removes open segments")
+        self.open.iter_mut().find(|s| s.seq == seq).expect(
+            "invariant: only the write round removes open segments, and not while it uses one",
+        )
     }
 
     fn end(&self) -> RecordPosition {
@@ -340,8 +353,10 @@ impl Wal {
                 written: start,
                 synced: start,
             }),
-            flushing: Cell::new(false),
-            waiters: RefCell::new(Vec::new()),
+            writing: Cell::new(false),
+            syncing: Cell::new(false),
+            write_waiters: RefCell::new(Vec::new()),
+            sync_waiters: RefCell::new(Vec::new()),
             failed: RefCell::new(None),
             stats: Cell::new(WalStats::default()),
             #[cfg(test)]
